@@ -1,0 +1,38 @@
+# approach-bot — `make chat` serves the chat UI, `make test` runs the tests.
+# Both set up .venv on first use (CPU torch first, then the project pinned by constraints.txt).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORPUS ?= corpus
+INDEX ?= index
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: install chat index test bench clean-index
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,llm,bench]'
+	touch $(STAMP)
+
+chat: install
+	$(BIN)/bot chat --corpus $(CORPUS) --index $(INDEX) --host $(HOST) --port $(PORT)
+
+index: install
+	$(BIN)/bot index --corpus $(CORPUS) --index $(INDEX)
+
+test: install
+	$(BIN)/python -m pytest
+
+clean-index:
+	rm -rf $(INDEX)/chroma $(INDEX)/lexical-* $(INDEX)/manifest.json

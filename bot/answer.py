@@ -1,0 +1,269 @@
+"""Grounded answers: composed only from retrieved passages, each cited ``[n]``.
+
+No language model is involved. The shape of the answer follows the table the
+evidence comes from: a crux table gives its question and both sides' arguments,
+an Evaluation Summary row gives the rating and its note, other tables give
+their rows with column names, prose is quoted. When the evidence is too weak
+the composer abstains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.markdown import PATH_SEP, Chunk, Table
+from bot.retrieval import Hit
+
+NOT_FOUND = (
+    "I could not find this in the approach documents. "
+    "Try asking about an approach's evaluation, its cruxes, or who should work on it."
+)
+
+#: Abstain when the best dense similarity is below this (tuned on the
+#: unanswerable questions of evals/approaches.yaml; see evaluation.py).
+MIN_SIMILARITY = 0.36
+
+#: Longest passage quoted from prose, in characters.
+MAX_QUOTE = 420
+
+#: Secondary groups shown after the main one.
+MAX_RELATED = 2
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer."""
+
+    n: int
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    score: float
+    chunk_id: str = ""
+    kind: str = "passage"
+    table: Table | None = None
+    row: int | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{self.title}{PATH_SEP}{self.section}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["table"] = None if self.table is None else {
+            "headers": list(self.table.headers),
+            "rows": [list(r) for r in self.table.rows],
+            "kind": self.table.kind,
+            "section": self.table.section,
+        }
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer: markdown text with ``[n]`` markers and its citations."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    query: str = ""  # the standalone query that was searched
+    notice: str = ""  # e.g. why an LLM answer fell back to the grounded one
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "query": self.query,
+            "text": self.text,
+            "citations": [c.to_dict() for c in self.citations],
+            "abstained": self.abstained,
+            "notice": self.notice,
+            "seconds": self.seconds,
+        }
+
+
+def abstain(question: str, query: str = "", message: str = NOT_FOUND) -> Answer:
+    return Answer(question=question, text=message, citations=[], abstained=True, query=query or question)
+
+
+def evidence_is_weak(hits: Sequence[Hit]) -> bool:
+    """Whether the hits are too weak to answer from."""
+    best = max((h.dense for h in hits if h.dense is not None), default=0.0)
+    return not hits or best < MIN_SIMILARITY
+
+
+class _Numbering:
+    """Assigns ``[n]`` to chunks in the order the answer cites them."""
+
+    def __init__(self, hits: Sequence[Hit]):
+        self.score = {h.chunk.chunk_id: h.score for h in hits}
+        self.citations: list[Citation] = []
+        self._n: dict[str, int] = {}
+
+    def cite(self, chunk: Chunk) -> str:
+        n = self._n.get(chunk.chunk_id)
+        if n is None:
+            n = self._n[chunk.chunk_id] = len(self.citations) + 1
+            self.citations.append(
+                Citation(
+                    n=n,
+                    doc_id=chunk.doc_id,
+                    title=chunk.title,
+                    section=chunk.section,
+                    text=chunk.text,
+                    score=round(self.score.get(chunk.chunk_id, 0.0), 6),
+                    chunk_id=chunk.chunk_id,
+                    kind=chunk.kind,
+                    table=chunk.table,
+                    row=chunk.row,
+                )
+            )
+        return f"[{n}]"
+
+
+@dataclass
+class _Group:
+    """Hits from one table, or one passage."""
+
+    key: str
+    hits: list[Hit]
+
+    @property
+    def best(self) -> float:
+        return max(h.score for h in self.hits)
+
+    @property
+    def first(self) -> Chunk:
+        return self.hits[0].chunk
+
+    @property
+    def table(self) -> Table | None:
+        return self.first.table
+
+
+def group_hits(hits: Sequence[Hit]) -> list[_Group]:
+    """Hits grouped by table (rows) or passage, in order of first appearance."""
+    groups: dict[str, _Group] = {}
+    for hit in hits:
+        key = hit.chunk.table.table_id if hit.chunk.table else hit.chunk.chunk_id
+        groups.setdefault(key, _Group(key, [])).hits.append(hit)
+    return list(groups.values())
+
+
+def compose(question: str, hits: Sequence[Hit], query: str = "") -> Answer:
+    """A grounded, cited markdown answer from ``hits`` (best first)."""
+    query = query or question
+    if evidence_is_weak(hits):
+        return abstain(question, query)
+    numbering = _Numbering(hits)
+    groups = [g for g in group_hits(hits) if any(not h.expanded for h in g.hits)]
+    main, related = groups[0], _related(groups)
+    parts = [_render(main, numbering, full=True)]
+    for group in related:
+        parts.append(_render(group, numbering, full=False))
+    text = "\n\n".join(p for p in parts if p)
+    return Answer(question=question, text=text, citations=numbering.citations, abstained=False, query=query)
+
+
+def _related(groups: list[_Group]) -> list[_Group]:
+    """Other groups worth a line: close in score to the main one."""
+    if len(groups) < 2:
+        return []
+    top = groups[0].best
+    picked = [g for g in groups[1:] if g.best >= 0.85 * top]
+    return picked[:MAX_RELATED]
+
+
+def _render(group: _Group, numbering: _Numbering, full: bool) -> str:
+    table = group.table
+    if table is None:
+        return _render_passage(group.first, numbering, full)
+    if table.kind == "crux":
+        return _render_crux(group, numbering, full)
+    if table.kind == "assessment":
+        return _render_assessment(group, numbering)
+    return _render_rows(group, numbering, full)
+
+
+def _heading(chunk: Chunk) -> str:
+    return f"**{_md(chunk.title)}{PATH_SEP}{_md(chunk.section)}**"
+
+
+def _render_crux(group: _Group, numbering: _Numbering, full: bool) -> str:
+    rows = sorted(group.hits, key=lambda h: h.chunk.row or 0)
+    if not full:
+        rows = [h for h in rows if not h.expanded][:2]
+    chunks = [h.chunk for h in rows]
+    table = chunks[0].table
+    assert table is not None
+    question = table.section.split(PATH_SEP)[-1]
+    question = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", question, flags=re.I)
+    lines = [f"**{_md(chunks[0].title)} — crux: {_md(question)}**"]
+    for col, header in enumerate(table.headers):
+        args = [
+            f"{_md(c.cells[col][1])} {numbering.cite(c)}" for c in chunks if col < len(c.cells) and c.cells[col][1]
+        ]
+        if args:
+            lines.append(f"- **{_md(header)}**: " + "; ".join(args))
+    return "\n".join(lines)
+
+
+def _render_assessment(group: _Group, numbering: _Numbering) -> str:
+    lines = []
+    for hit in group.hits:
+        if hit.expanded:
+            continue
+        cells = dict(hit.chunk.cells)
+        keys = list(cells)
+        dimension = cells.get(keys[0], "")
+        rating = next((cells[k] for k in keys if k.lower() in ("assessment", "rating")), "")
+        note = next((cells[k] for k in keys if k.lower() in ("notes", "note")), "")
+        sentence = f"**{_md(hit.chunk.title)}** rates **{_md(rating)}** on *{_md(dimension)}*"
+        sentence += f": {_md(note)}" if note else ""
+        lines.append(f"- {sentence} {numbering.cite(hit.chunk)}")
+        if len(lines) >= 2:
+            break
+    return f"{_heading(group.first)}\n" + "\n".join(lines)
+
+
+def _render_rows(group: _Group, numbering: _Numbering, full: bool) -> str:
+    hits = [h for h in group.hits if not h.expanded][: 4 if full else 2]
+    lines = []
+    for hit in hits:
+        cells = [(h, c) for h, c in hit.chunk.cells if c]
+        if not cells:
+            continue
+        lead = f"**{_md(cells[0][1])}**"
+        rest = "; ".join(f"{_md(h)}: {_md(c)}" for h, c in cells[1:])
+        lines.append(f"- {lead}" + (f" — {rest}" if rest else "") + f" {numbering.cite(hit.chunk)}")
+    return f"{_heading(group.first)}\n" + "\n".join(lines)
+
+
+def _render_passage(chunk: Chunk, numbering: _Numbering, full: bool) -> str:
+    body = chunk.body
+    limit = MAX_QUOTE if full else MAX_QUOTE // 2
+    if len(body) > limit:
+        cut = body.rfind("\n", 0, limit)
+        body = body[: cut if cut > limit // 2 else limit].rstrip() + " …"
+    lines = body.split("\n")
+    if len(lines) > 1:
+        return f"{_heading(chunk)} {numbering.cite(chunk)}\n" + "\n".join(_md(line, keep_list=True) for line in lines)
+    return f"{_heading(chunk)}: {_md(body)} {numbering.cite(chunk)}"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def _md(text: str, keep_list: bool = False) -> str:
+    """Document text made inert in markdown: markup characters escaped."""
+    lead = ""
+    if keep_list:
+        match = re.match(r"^(\s*(?:-|\d+\.)\s)", text)
+        if match:
+            lead, text = match.group(1), text[match.end() :]
+    return lead + _MD_SPECIAL.sub(r"\\\1", text)

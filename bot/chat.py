@@ -1,0 +1,182 @@
+"""Conversations: :class:`ChatSession` and the one-shot :func:`ask`.
+
+A follow-up ("And would it be desirable?") is turned into a standalone query
+from the conversation, with no language model: when the question leans on
+the previous turn (few words of its own, an opening "and"/"what about", a
+pronoun), the previous topic is added to it, unless the question itself
+points clearly at another approach (a topic switch).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+
+from bot.answer import Answer, compose
+from bot.errors import QuestionError
+from bot.retrieval import Hit, HybridRetriever, Index
+
+log = logging.getLogger(__name__)
+
+#: Questions longer than this are cut, with a notice on the answer.
+MAX_QUESTION_CHARS = 2000
+
+#: How many fused hits an answer is composed from.
+K = 8
+
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(and|but|or|so|then|also|what about|how about|and what about|what of|same for|why|how come|"
+    r"is it|are they|does it|do they|would it|could it|can it|should it|will it|isn't it|what if)\b",
+    re.I,
+)
+_PRONOUN = re.compile(r"\b(it|its|it's|this|that|these|those|they|them|their|there|such|the approach|this approach)\b", re.I)
+_STOP = set(
+    """a an the and or but so then also what about how about is are was were be been would could can should will do
+    does did it its it's this that these those they them their there such of to in on for with as at by from
+    which who whom whose why when where how i you we me my your our even really actually just more less any
+    some much many very there's what's than if not no yes ok okay please tell say think mean approach""".split()
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation."""
+
+    question: str
+    answer: Answer
+
+
+def clean_question(question: str) -> tuple[str, str]:
+    """The question made searchable, and a notice when it was changed.
+
+    Raises:
+        QuestionError: nothing is left to search.
+    """
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    text = "".join(ch if ch.isprintable() else " " for ch in question)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise QuestionError("Please type a question, for example: is US-China cooperation possible?")
+    notice = ""
+    if len(text) > MAX_QUESTION_CHARS:
+        text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+        notice = f"Your question was longer than {MAX_QUESTION_CHARS} characters; only its beginning was searched."
+    if not re.search(r"\w", text):
+        raise QuestionError("Please ask a question in words, for example: is a pause on frontier AI feasible?")
+    return text, notice
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9][a-z0-9\-']*", text.lower()) if w not in _STOP and len(w) > 1]
+
+
+class ChatSession:
+    """A conversation over an index; each session has its own history.
+
+    Example:
+        >>> session = ChatSession(index_dir="index")
+        >>> session.ask("Is a pause on frontier AI feasible?").citations[0].title
+        'Pause Advocacy'
+        >>> session.ask("And would it even be desirable?").query
+        'And would it even be desirable? (Pause Advocacy)'
+    """
+
+    def __init__(
+        self,
+        index_dir: str | os.PathLike[str] | None = None,
+        *,
+        chroma_url: str | None = None,
+        k: int = K,
+        doc_ids: Collection[str] | None = None,
+    ):
+        self.index_dir = index_dir
+        self.chroma_url = chroma_url
+        self.k = k
+        self.doc_ids = set(doc_ids) if doc_ids else None
+        self.history: list[Turn] = []
+
+    @property
+    def index(self) -> Index:
+        return Index.open(self.index_dir, self.chroma_url)
+
+    def reset(self) -> None:
+        """Forget the conversation."""
+        self.history.clear()
+
+    def ask(self, question: str, doc_ids: Collection[str] | None = None) -> Answer:
+        """Answer ``question`` in the context of this conversation.
+
+        Raises:
+            QuestionError: the question is empty.
+            IndexMissingError, IndexMismatchError: the index cannot be used.
+        """
+        started = time.perf_counter()
+        text, notice = clean_question(question)
+        scope = set(doc_ids) if doc_ids else self.doc_ids
+        retriever = HybridRetriever(self.index)
+        query, hits = self._retrieve(retriever, text, scope)
+        answer = compose(question, hits, query=query)
+        answer = replace(answer, notice=notice, seconds=time.perf_counter() - started)
+        self.history.append(Turn(question, answer))
+        return answer
+
+    # -- follow-ups ---------------------------------------------------------
+
+    def _retrieve(
+        self, retriever: HybridRetriever, text: str, scope: set[str] | None
+    ) -> tuple[str, list[Hit]]:
+        hits = retriever.search(text, k=self.k, doc_ids=scope)
+        topic = self._topic()
+        if topic is None or not self._leans_on_history(text):
+            return text, hits
+        doc_id, title = topic
+        if self._switches_topic(text, hits, doc_id):
+            log.info("topic switch: %r leaves %s", text, doc_id)
+            return text, hits
+        query = f"{text} ({title})"
+        return query, retriever.search(query, k=self.k, doc_ids=scope)
+
+    def _topic(self) -> tuple[str, str] | None:
+        """The approach the conversation is about: the last answered turn's."""
+        for turn in reversed(self.history):
+            if turn.answer.citations:
+                first = turn.answer.citations[0]
+                return first.doc_id, first.title
+        return None
+
+    @staticmethod
+    def _leans_on_history(text: str) -> bool:
+        words = content_words(text)
+        return bool(_FOLLOW_UP_START.search(text) or _PRONOUN.search(text) or len(words) <= 3)
+
+    @staticmethod
+    def _switches_topic(text: str, hits: list[Hit], doc_id: str) -> bool:
+        """The question alone points clearly at another approach."""
+        if not hits:
+            return False
+        best_other = max((h.dense or 0.0 for h in hits if h.chunk.doc_id != doc_id), default=0.0)
+        best_same = max((h.dense or 0.0 for h in hits if h.chunk.doc_id == doc_id), default=0.0)
+        top = hits[0].chunk
+        named = any(w in top.title.lower() or w in top.section.lower() for w in content_words(text))
+        return top.doc_id != doc_id and named and best_other >= best_same + 0.05
+
+
+def ask(
+    question: str,
+    index_dir: str | os.PathLike[str] | None = None,
+    *,
+    chroma_url: str | None = None,
+    doc_ids: Collection[str] | None = None,
+) -> Answer:
+    """Answer one question from the index in ``index_dir``.
+
+    Example:
+        >>> ask("is US-China cooperation possible?", index_dir="index").citations[0].section
+        'Crux 1: Is US-China Cooperation Possible?'
+    """
+    return ChatSession(index_dir, chroma_url=chroma_url, doc_ids=doc_ids).ask(question)

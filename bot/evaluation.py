@@ -1,0 +1,460 @@
+"""Evaluation with a file of test prompts: load, validate, run, report.
+
+A prompt file (YAML) holds ``cases``; each case runs through a fresh
+:class:`~bot.chat.ChatSession` (earlier turns first, the last one scored) and
+is scored on retrieval (recall@k, MRR), phrases, abstention, citation validity,
+length and latency. :func:`evaluate` returns a :class:`Report`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.answer import Answer, Citation
+from bot.errors import BotError
+
+log = logging.getLogger(__name__)
+
+_CASE_FIELDS = {"id", "turns", "expected_sources", "must_include", "must_not_include", "abstain", "tags", "notes"}
+_SOURCE_FIELDS = {"doc_id", "section", "row"}
+
+
+class PromptFileError(BotError):
+    """A prompt file is not valid; the message names each bad case and field."""
+
+
+@dataclass(frozen=True)
+class Source:
+    doc_id: str
+    section: str = ""
+    row: str = ""
+
+    def matches(self, citation: Citation) -> bool:
+        if citation.doc_id != self.doc_id:
+            return False
+        if self.section and _norm(citation.section) != _norm(self.section) and not _norm(
+            citation.section
+        ).endswith(_norm(self.section)):
+            return False
+        return not self.row or _norm(self.row) in _norm(citation.text)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    turns: tuple[str, ...]
+    expected_sources: tuple[Source, ...] = ()
+    must_include: tuple[str, ...] = ()
+    must_not_include: tuple[str, ...] = ()
+    abstain: bool = False
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    id: str
+    tags: tuple[str, ...]
+    question: str
+    query: str
+    answer: str
+    abstained: bool
+    expected_abstain: bool
+    citations: tuple[dict[str, Any], ...]
+    expected_sources: tuple[dict[str, str], ...]
+    recall: float | None  # None when the case expects no source
+    doc_recall: float | None
+    reciprocal_rank: float | None
+    phrases_found: tuple[str, ...]
+    phrases_missing: tuple[str, ...]
+    forbidden_found: tuple[str, ...]
+    citations_valid: bool
+    citation_problems: tuple[str, ...]
+    seconds: float
+    error: str = ""
+
+    @property
+    def phrases_pass(self) -> bool:
+        return not self.phrases_missing and not self.forbidden_found
+
+    @property
+    def abstention_correct(self) -> bool:
+        return self.abstained == self.expected_abstain
+
+    @property
+    def passed(self) -> bool:
+        return (
+            not self.error
+            and self.abstention_correct
+            and self.phrases_pass
+            and self.citations_valid
+            and (self.recall is None or self.recall >= 1.0 - 1e-9)
+        )
+
+    @property
+    def badness(self) -> float:
+        """How badly the case failed, for sorting (higher is worse)."""
+        score = 0.0
+        score += 3.0 if self.error else 0.0
+        score += 2.0 if not self.abstention_correct else 0.0
+        score += 1.0 - (self.recall if self.recall is not None else 1.0)
+        score += 1.0 - (self.reciprocal_rank if self.reciprocal_rank is not None else 1.0)
+        score += 0.5 * len(self.phrases_missing) + 1.0 * len(self.forbidden_found)
+        score += 1.0 if not self.citations_valid else 0.0
+        return score
+
+
+@dataclass(frozen=True)
+class Metrics:
+    cases: int
+    recall_at_k: float
+    doc_recall_at_k: float
+    mrr: float
+    phrase_pass: float
+    abstention_precision: float
+    abstention_recall: float
+    citation_validity: float
+    median_answer_chars: float
+    p90_answer_chars: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    passed: int
+
+
+@dataclass(frozen=True)
+class Report:
+    file: str
+    k: int
+    metrics: Metrics
+    by_tag: dict[str, Metrics]
+    results: tuple[CaseResult, ...]
+    failures: tuple[CaseResult, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "k": self.k,
+            "metrics": asdict(self.metrics),
+            "by_tag": {t: asdict(m) for t, m in self.by_tag.items()},
+            "cases": [_result_dict(r) for r in self.results],
+            "failures": [r.id for r in self.failures],
+        }
+
+
+def _result_dict(result: CaseResult) -> dict[str, Any]:
+    data = asdict(result)
+    data["passed"] = result.passed
+    data["phrases_pass"] = result.phrases_pass
+    return data
+
+
+# ---------------------------------------------------------------------------
+# Loading and validation
+
+
+def load_cases(path: str | os.PathLike[str]) -> list[Case]:
+    """Read and validate a prompt file.
+
+    Raises:
+        PromptFileError: naming every bad case by id and field.
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except OSError as exc:
+        raise PromptFileError(f"cannot read prompt file {path}: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise PromptFileError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    raw_cases = data.get("cases") if isinstance(data, dict) else data
+    if not isinstance(raw_cases, list) or not raw_cases:
+        raise PromptFileError(f"{path}: expected a non-empty list under 'cases'")
+    errors: list[str] = []
+    cases: list[Case] = []
+    seen: set[str] = set()
+    for n, raw in enumerate(raw_cases, start=1):
+        case, problems = _parse_case(raw, n)
+        if case is not None and case.id in seen:
+            problems.append(f"case {case.id}: field id: duplicate id")
+        errors.extend(problems)
+        if case is not None:
+            seen.add(case.id)
+            cases.append(case)
+    if errors:
+        raise PromptFileError(f"{path} has {len(errors)} problem(s):\n" + "\n".join(f"  - {e}" for e in errors))
+    return cases
+
+
+def _parse_case(raw: Any, n: int) -> tuple[Case | None, list[str]]:
+    if not isinstance(raw, dict):
+        return None, [f"case #{n}: not a mapping"]
+    cid = raw.get("id")
+    name = f"case {cid}" if isinstance(cid, str) and cid else f"case #{n}"
+    problems: list[str] = []
+
+    def bad(fieldname: str, message: str) -> None:
+        problems.append(f"{name}: field {fieldname}: {message}")
+
+    if not isinstance(cid, str) or not cid.strip():
+        bad("id", "missing or not text")
+    for key in sorted(set(raw) - _CASE_FIELDS):
+        bad(key, "unknown field")
+    turns = raw.get("turns")
+    if not isinstance(turns, list) or not turns or not all(isinstance(t, str) and t.strip() for t in turns):
+        bad("turns", "must be a non-empty list of non-empty questions")
+        turns = []
+    sources: list[Source] = []
+    raw_sources = raw.get("expected_sources") or []
+    if not isinstance(raw_sources, list):
+        bad("expected_sources", "must be a list")
+        raw_sources = []
+    for s in raw_sources:
+        if isinstance(s, str):
+            sources.append(Source(s))
+        elif isinstance(s, dict) and isinstance(s.get("doc_id"), str) and not set(s) - _SOURCE_FIELDS:
+            sources.append(Source(s["doc_id"], str(s.get("section") or ""), str(s.get("row") or "")))
+        else:
+            bad("expected_sources", f"bad source {s!r} (needs doc_id; may have section, row)")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("must_include", "must_not_include", "tags"):
+        value = raw.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            bad(key, "must be a list of text")
+            value = []
+        lists[key] = tuple(value)
+    for phrase in lists["must_include"] + lists["must_not_include"]:
+        if _is_regex(phrase):
+            try:
+                re.compile(phrase[1:-1])
+            except re.error as exc:
+                bad("must_include", f"bad regex {phrase}: {exc}")
+    abstain = raw.get("abstain", False)
+    if not isinstance(abstain, bool):
+        bad("abstain", "must be true or false")
+        abstain = False
+    if abstain and sources:
+        bad("expected_sources", "an abstain case expects no sources")
+    if not abstain and not sources and not lists["must_include"]:
+        bad("expected_sources", "a case must expect sources or phrases, or abstain")
+    if problems:
+        return None, problems
+    return (
+        Case(
+            id=cid,
+            turns=tuple(turns),
+            expected_sources=tuple(sources),
+            must_include=lists["must_include"],
+            must_not_include=lists["must_not_include"],
+            abstain=abstain,
+            tags=lists["tags"],
+        ),
+        [],
+    )
+
+
+def _is_regex(phrase: str) -> bool:
+    return len(phrase) > 2 and phrase.startswith("/") and phrase.endswith("/")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\\", "")).strip().lower()
+
+
+def phrase_in(phrase: str, text: str) -> bool:
+    """Case-insensitive substring, or ``/regex/``; markdown escapes ignored."""
+    plain = _norm(re.sub(r"\*\*|__", "", text))
+    if _is_regex(phrase):
+        return re.search(phrase[1:-1], plain, re.I) is not None
+    return _norm(phrase) in plain
+
+
+# ---------------------------------------------------------------------------
+# Running
+
+
+AskFactory = Callable[[], Callable[[str], Answer]]
+
+
+def evaluate(
+    prompts: str | os.PathLike[str],
+    *,
+    index: str | os.PathLike[str] | None = None,
+    corpus: str | os.PathLike[str] | None = None,
+    k: int = 3,
+    session_factory: AskFactory | None = None,
+    progress: bool = False,
+) -> Report:
+    """Run every case of a prompt file and score it.
+
+    Args:
+        prompts: the YAML prompt file.
+        index: the index folder (default ``BOT_INDEX_DIR``).
+        corpus: index this folder first (incrementally) when given.
+        k: the cut-off for recall@k.
+        session_factory: makes a new conversation (a callable taking a question,
+            returning an Answer) per case; default a fresh ``ChatSession``.
+        progress: show a progress bar.
+    """
+    cases = load_cases(prompts)
+    if corpus is not None:
+        from bot.indexing import build_index
+
+        build_index(corpus, index, progress=progress)
+    catalog_texts: dict[str, str] | None = None
+    if session_factory is None:
+        from bot.chat import ChatSession
+        from bot.retrieval import Index
+
+        opened = Index.open(index)
+        catalog_texts = {cid: c.text for cid, c in opened.catalog.chunks.items()}
+
+        def session_factory() -> Callable[[str], Answer]:
+            return ChatSession(index).ask
+
+    results = [_run_case(case, session_factory, k, catalog_texts) for case in _progress(cases, progress)]
+    return report(str(prompts), k, results)
+
+
+def _progress(cases: Sequence[Case], show: bool) -> Iterable[Case]:
+    if not show:
+        return cases
+    from tqdm import tqdm
+
+    return tqdm(cases, desc="eval", unit="case")
+
+
+def _run_case(
+    case: Case, factory: AskFactory, k: int, catalog_texts: dict[str, str] | None
+) -> CaseResult:
+    started = time.perf_counter()
+    ask = factory()
+    answer: Answer | None = None
+    error = ""
+    try:
+        for turn in case.turns[:-1]:
+            ask(turn)
+        started = time.perf_counter()
+        answer = ask(case.turns[-1])
+    except BotError as exc:
+        error = str(exc)
+    seconds = time.perf_counter() - started
+    if answer is None:
+        answer = Answer(question=case.turns[-1], text="", abstained=False)
+    cites = answer.citations
+    recall = doc_recall = rr = None
+    if case.expected_sources and not answer.abstained:
+        top = cites[:k]
+        wanted = min(k, len(case.expected_sources))
+        recall = min(1.0, sum(any(s.matches(c) for c in top) for s in case.expected_sources) / wanted)
+        docs = {s.doc_id for s in case.expected_sources}
+        doc_recall = min(1.0, len(docs & {c.doc_id for c in top}) / min(k, len(docs)))
+        rank = next((i for i, c in enumerate(cites, 1) if any(s.matches(c) for s in case.expected_sources)), None)
+        rr = 1.0 / rank if rank else 0.0
+    elif case.expected_sources:
+        recall = doc_recall = rr = 0.0
+    found = tuple(p for p in case.must_include if phrase_in(p, answer.text))
+    missing = tuple(p for p in case.must_include if not phrase_in(p, answer.text))
+    forbidden = tuple(p for p in case.must_not_include if phrase_in(p, answer.text))
+    problems = citation_problems(answer, catalog_texts)
+    return CaseResult(
+        id=case.id,
+        tags=case.tags,
+        question=case.turns[-1],
+        query=answer.query,
+        answer=answer.text,
+        abstained=answer.abstained,
+        expected_abstain=case.abstain,
+        citations=tuple({"n": c.n, "doc_id": c.doc_id, "section": c.section, "text": c.text} for c in cites),
+        expected_sources=tuple(asdict(s) for s in case.expected_sources),
+        recall=recall,
+        doc_recall=doc_recall,
+        reciprocal_rank=rr,
+        phrases_found=found,
+        phrases_missing=missing,
+        forbidden_found=forbidden,
+        citations_valid=not problems,
+        citation_problems=tuple(problems),
+        seconds=seconds,
+        error=error,
+    )
+
+
+def citation_problems(answer: Answer, catalog_texts: dict[str, str] | None = None) -> list[str]:
+    """What is wrong with an answer's citations (empty when all is well).
+
+    Every ``[n]`` in the text must resolve to a citation, every citation must
+    be used, numbered in order, and (given the index's chunks) be the text of
+    an indexed passage.
+    """
+    problems = []
+    numbers = {c.n for c in answer.citations}
+    used = {int(m) for m in re.findall(r"(?<!\\)\[(\d+)\]", answer.text)}
+    for n in sorted(used - numbers):
+        problems.append(f"[{n}] does not resolve to a citation")
+    for n in sorted(numbers - used):
+        problems.append(f"citation {n} is not referenced in the text")
+    if [c.n for c in answer.citations] != list(range(1, len(answer.citations) + 1)):
+        problems.append("citations are not numbered 1..n in order")
+    if answer.abstained and answer.citations:
+        problems.append("an abstention carries citations")
+    if catalog_texts is not None:
+        for c in answer.citations:
+            if catalog_texts.get(c.chunk_id) != c.text:
+                problems.append(f"citation {c.n} is not a retrieved passage of the index")
+    return problems
+
+
+def report(file: str, k: int, results: Sequence[CaseResult]) -> Report:
+    tags = sorted({t for r in results for t in r.tags})
+    by_tag = {t: _metrics([r for r in results if t in r.tags]) for t in tags}
+    failures = tuple(sorted((r for r in results if not r.passed), key=lambda r: -r.badness))
+    return Report(file=file, k=k, metrics=_metrics(results), by_tag=by_tag, results=tuple(results), failures=failures)
+
+
+def _mean(values: Iterable[float | None], empty: float = 1.0) -> float:
+    vals = [v for v in values if v is not None]
+    return round(sum(vals) / len(vals), 4) if vals else empty
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    idx = min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))
+    return round(ordered[idx], 1)
+
+
+def _metrics(results: Sequence[CaseResult]) -> Metrics:
+    abstained = [r for r in results if r.abstained]
+    should = [r for r in results if r.expected_abstain]
+    lengths = [float(len(r.answer)) for r in results if not r.abstained and not r.error]
+    phrase_cases = [r for r in results if not r.expected_abstain]
+    latencies = [r.seconds * 1000 for r in results]
+    return Metrics(
+        cases=len(results),
+        recall_at_k=_mean(r.recall for r in results),
+        doc_recall_at_k=_mean(r.doc_recall for r in results),
+        mrr=_mean(r.reciprocal_rank for r in results),
+        phrase_pass=_mean((1.0 if r.phrases_pass else 0.0) for r in phrase_cases),
+        abstention_precision=_mean((1.0 if r.expected_abstain else 0.0) for r in abstained),
+        abstention_recall=_mean((1.0 if r.abstained else 0.0) for r in should),
+        citation_validity=_mean(1.0 if r.citations_valid else 0.0 for r in results),
+        median_answer_chars=round(statistics.median(lengths), 1) if lengths else 0.0,
+        p90_answer_chars=_pct(lengths, 0.9),
+        latency_p50_ms=_pct(latencies, 0.5),
+        latency_p95_ms=_pct(latencies, 0.95),
+        passed=sum(1 for r in results if r.passed),
+    )
+
+
+def to_json(rep: Report) -> str:
+    return json.dumps(rep.to_dict(), indent=2, ensure_ascii=False)

@@ -1,0 +1,219 @@
+"""Building and incrementally updating an index from a corpus folder.
+
+Only chunks whose text is new are embedded; a chunk whose text moved (its
+position changed) reuses its stored vector. The new state goes live in one
+atomic step, when the manifest naming the new lexical generation is written;
+stale vectors are deleted only after that, so a reader (or a crash) at any
+moment sees the old index or the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import config
+from bot.embedding import Embedder
+from bot.errors import CorpusError
+from bot.lexical import Catalog, DocumentInfo, Lexical, remove_stale_generations, write_generation
+from bot.markdown import CHUNKER_VERSION, Chunk, Corpus, Problem, load_corpus
+from bot.store import Manifest, VectorStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What one ``build_index`` run did."""
+
+    documents: int
+    chunks: int
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    seconds: float
+    embedded: int = 0
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def skipped(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.skipped)
+
+    @property
+    def partial(self) -> bool:
+        """Some files were skipped."""
+        return bool(self.skipped)
+
+
+def build_index(
+    corpus: str | os.PathLike[str] = "corpus",
+    index: str | os.PathLike[str] | None = None,
+    *,
+    rebuild: bool = False,
+    chroma_url: str | None = None,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+) -> IndexStats:
+    """Index (or re-index) every ``.md`` file under ``corpus`` into ``index``.
+
+    Args:
+        corpus: the folder of markdown documents.
+        index: the index folder (default ``BOT_INDEX_DIR`` or ``index``).
+        rebuild: drop the existing index first (after a model change).
+        chroma_url: a Chroma server to store vectors in (default ``BOT_CHROMA_URL``).
+        embedder: the embedding model (default the configured one).
+        progress: show a progress bar while embedding.
+
+    Returns:
+        IndexStats with the counts of added, updated, removed and unchanged chunks.
+
+    Raises:
+        CorpusError: the folder is missing or holds no usable document; the
+            existing index is left as it was.
+        IndexMismatchError: the index was built differently and ``rebuild`` is off.
+    """
+    started = time.perf_counter()
+    index_dir = config.index_dir(index)
+    chroma_url = config.chroma_url(chroma_url)
+    embedder = embedder or Embedder.default()
+    loaded = load_corpus(corpus)
+    if not loaded.documents:
+        reasons = "; ".join(f"{p.path}: {p.message}" for p in loaded.problems[:5])
+        raise CorpusError(f"no usable markdown documents in {corpus}" + (f" ({reasons})" if reasons else ""))
+    chunks = [c for doc in loaded.documents for c in doc.chunks]
+    fingerprint = _fingerprint(chunks)
+
+    old = None if rebuild else Manifest.read(index_dir)
+    if old is not None:
+        old.check(embedder.name)
+    store = VectorStore(index_dir, chroma_url)
+    if rebuild:
+        store.reset()
+    if old is not None and old.fingerprint == fingerprint and _lexical_live(index_dir, old):
+        log.info("index is up to date (%d chunks)", len(chunks))
+        return IndexStats(
+            documents=len(loaded.documents),
+            chunks=len(chunks),
+            added=0,
+            updated=0,
+            removed=0,
+            unchanged=len(chunks),
+            seconds=time.perf_counter() - started,
+            problems=loaded.problems,
+        )
+
+    stored = store.stored()
+    by_key = {(s.doc_id, s.position): s for s in stored.values()}
+    new_ids = {c.chunk_id for c in chunks}
+    changed: list[Chunk] = []
+    added = updated = unchanged = 0
+    for chunk in chunks:
+        if chunk.chunk_id in stored:
+            unchanged += 1
+            continue
+        changed.append(chunk)
+        if (chunk.doc_id, chunk.position) in by_key:
+            updated += 1
+        else:
+            added += 1
+    new_keys = {(c.doc_id, c.position) for c in chunks}
+    removed = sum(1 for key in by_key if key not in new_keys)
+    stale = [cid for cid in stored if cid not in new_ids]
+
+    vectors = _vectors_for(changed, stored, store, embedder, progress)
+    if old is None or rebuild or changed:
+        dimension = len(vectors[0]) if vectors else embedder.dimension
+    else:
+        dimension = old.dimension
+    if old is not None:
+        old.check(embedder.name, dimension)
+    store.upsert(changed, vectors)
+
+    generation = f"lexical-{uuid.uuid4().hex[:12]}"
+    catalog = Catalog(
+        chunks,
+        (DocumentInfo(d.doc_id, d.title, d.description) for d in loaded.documents),
+    )
+    ids = catalog.ids
+    write_generation(index_dir, generation, catalog, Lexical.build(ids, [catalog.chunks[i].text for i in ids]))
+    Manifest(
+        model=embedder.name,
+        dimension=dimension,
+        chunker_version=CHUNKER_VERSION,
+        collection=store.collection_name,
+        documents=len(loaded.documents),
+        chunks=len(chunks),
+        corpus=str(Path(corpus).resolve()),
+        fingerprint=fingerprint,
+        lexical=generation,
+        chroma_url=chroma_url or "",
+    ).write(index_dir)
+    store.delete(stale)
+    remove_stale_generations(index_dir, generation)
+    stats = IndexStats(
+        documents=len(loaded.documents),
+        chunks=len(chunks),
+        added=added,
+        updated=updated,
+        removed=removed,
+        unchanged=unchanged,
+        seconds=time.perf_counter() - started,
+        embedded=sum(1 for c in changed if c.text_hash not in _hashes(stored)),
+        problems=loaded.problems,
+    )
+    log.info(
+        "indexed %d documents: %d added, %d updated, %d removed, %d unchanged",
+        stats.documents,
+        added,
+        updated,
+        removed,
+        unchanged,
+    )
+    return stats
+
+
+def _hashes(stored: dict) -> set[str]:
+    return {s.text_hash for s in stored.values()}
+
+
+def _vectors_for(
+    changed: list[Chunk], stored: dict, store: VectorStore, embedder: Embedder, progress: bool
+) -> list[list[float]]:
+    """Vectors for changed chunks: reused when the same text is stored, else embedded."""
+    by_hash = {s.text_hash: s.chunk_id for s in stored.values()}
+    reuse_ids = {c.chunk_id: by_hash[c.text_hash] for c in changed if c.text_hash in by_hash}
+    reused = store.vectors(sorted(set(reuse_ids.values()))) if reuse_ids else {}
+    fresh = [c for c in changed if c.chunk_id not in reuse_ids or reuse_ids[c.chunk_id] not in reused]
+    embedded = dict(zip((c.chunk_id for c in fresh), embedder.embed([c.text for c in fresh], progress=progress)))
+    return [embedded[c.chunk_id] if c.chunk_id in embedded else reused[reuse_ids[c.chunk_id]] for c in changed]
+
+
+def _fingerprint(chunks: list[Chunk]) -> str:
+    digest = hashlib.sha1()
+    for chunk in chunks:
+        digest.update(chunk.chunk_id.encode("utf-8"))
+        digest.update(chunk.text_hash.encode("ascii"))
+        if chunk.table is not None:
+            digest.update(chunk.table.to_json().encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _lexical_live(index_dir: Path, manifest: Manifest) -> bool:
+    return bool(manifest.lexical) and (index_dir / manifest.lexical).is_dir()
+
+
+def is_current(corpus: str | os.PathLike[str], index: str | os.PathLike[str] | None = None) -> bool:
+    """Whether ``index`` holds exactly the current contents of ``corpus``."""
+    index_dir = config.index_dir(index)
+    manifest = Manifest.read(index_dir)
+    if manifest is None or manifest.chunker_version != CHUNKER_VERSION:
+        return False
+    loaded: Corpus = load_corpus(corpus)
+    chunks = [c for doc in loaded.documents for c in doc.chunks]
+    return manifest.fingerprint == _fingerprint(chunks) and _lexical_live(index_dir, manifest)

@@ -1,0 +1,221 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) lists fused by RRF.
+
+:class:`Index` is an opened, read-only index: manifest, chunk catalog, BM25
+and the vector store. It is cached per folder and reopened when the manifest
+changes (after ``bot index``), so a serving process follows re-indexing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot import config
+from bot.embedding import Embedder
+from bot.lexical import Catalog, Lexical, load_generation
+from bot.markdown import Chunk
+from bot.store import VectorStore, require_manifest
+
+log = logging.getLogger(__name__)
+
+#: The constant of reciprocal-rank fusion: score = Σ 1 / (RRF_K + rank).
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its scores."""
+
+    chunk: Chunk
+    score: float  # fused (RRF)
+    dense: float | None  # cosine similarity, when in the dense list
+    lexical: float | None  # BM25 score, when in the lexical list
+    expanded: bool = False  # added as a sibling row of a retrieved table row
+
+
+class Index:
+    """An opened index. Use :meth:`open`, which caches one per folder."""
+
+    def __init__(self, index_dir: Path, chroma_url: str | None, embedder: Embedder):
+        manifest = require_manifest(index_dir)
+        manifest.check(embedder.name)
+        self.index_dir = index_dir
+        self.manifest = manifest
+        self.embedder = embedder
+        self.catalog: Catalog
+        self.lexical: Lexical
+        self.catalog, self.lexical = load_generation(index_dir, manifest.lexical)
+        self.store = VectorStore(index_dir, chroma_url or manifest.chroma_url or None, manifest.collection)
+        self._stamp = _stamp(index_dir)
+
+    _cache: dict[tuple[str, str], Index] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        index: str | os.PathLike[str] | None = None,
+        chroma_url: str | None = None,
+        embedder: Embedder | None = None,
+    ) -> Index:
+        """The index in ``index`` (default ``BOT_INDEX_DIR``), cached per process."""
+        index_dir = config.index_dir(index).resolve()
+        url = config.chroma_url(chroma_url) or ""
+        embedder = embedder or Embedder.default()
+        key = (str(index_dir), url)
+        with cls._lock:
+            cached = cls._cache.get(key)
+            if cached is not None and cached._stamp == _stamp(index_dir) and cached.embedder == embedder:
+                return cached
+            opened = cls._cache[key] = cls(index_dir, url or None, embedder)
+            return opened
+
+    @classmethod
+    def forget(cls) -> None:
+        """Drop every cached index (tests, or after deleting a folder)."""
+        with cls._lock:
+            cls._cache.clear()
+
+
+def _stamp(index_dir: Path) -> float:
+    try:
+        return (index_dir / "manifest.json").stat().st_mtime_ns
+    except OSError:
+        return 0.0
+
+
+class HybridRetriever:
+    """Dense + BM25 retrieval fused by reciprocal rank."""
+
+    def __init__(self, index: Index, depth: int = 30):
+        self.index = index
+        self.depth = depth
+
+    def search(
+        self,
+        query: str,
+        k: int = 8,
+        doc_ids: Collection[str] | None = None,
+        expand_tables: bool = True,
+    ) -> list[Hit]:
+        """The ``k`` best chunks for ``query``, best first.
+
+        Args:
+            query: the search text.
+            k: how many fused hits to return (before table expansion).
+            doc_ids: limit the search to these documents.
+            expand_tables: append the sibling rows of a retrieved crux table, so
+                an answer can give both sides in full.
+        """
+        catalog = self.index.catalog
+        allowed = set(doc_ids) if doc_ids else None
+        depth = max(self.depth, k)
+        where = {"doc_id": {"$in": sorted(allowed)}} if allowed else None
+        dense: list[tuple[str, float]] = []
+        if self.index.store.count() > 0:
+            vector = self.index.embedder.embed_query(query)
+            dense = self.index.store.query(vector, min(depth, self.index.manifest.chunks or depth), where)
+        dense = [(cid, s) for cid, s in dense if cid in catalog.chunks]
+        lexical = [
+            (cid, s)
+            for cid, s in self.index.lexical.search(query, depth * (3 if allowed else 1))
+            if cid in catalog.chunks and (allowed is None or catalog.chunks[cid].doc_id in allowed)
+        ][:depth]
+        return self.fuse(dense, lexical, k, expand_tables)
+
+    def fuse(
+        self,
+        dense: Sequence[tuple[str, float]],
+        lexical: Sequence[tuple[str, float]],
+        k: int,
+        expand_tables: bool = True,
+    ) -> list[Hit]:
+        catalog = self.index.catalog
+        scores: dict[str, float] = {}
+        dense_of = dict(dense)
+        lexical_of = dict(lexical)
+        for ranked in (dense, lexical):
+            for rank, (cid, _) in enumerate(ranked, start=1):
+                scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+        order = sorted(scores, key=lambda cid: (-scores[cid], cid))[:k]
+        hits = [Hit(catalog.chunks[c], scores[c], dense_of.get(c), lexical_of.get(c)) for c in order]
+        if expand_tables:
+            hits = self._expand(hits, scores, dense_of, lexical_of)
+        return hits
+
+    def _expand(
+        self, hits: list[Hit], scores: dict[str, float], dense_of: dict[str, float], lexical_of: dict[str, float]
+    ) -> list[Hit]:
+        """Add the missing rows of every crux table among the hits."""
+        have = {h.chunk.chunk_id for h in hits}
+        extra: list[Hit] = []
+        for hit in hits:
+            table = hit.chunk.table
+            if table is None or table.kind != "crux":
+                continue
+            for row in self.index.catalog.table_rows(table.table_id):
+                if row.chunk_id not in have:
+                    have.add(row.chunk_id)
+                    extra.append(
+                        Hit(row, scores.get(row.chunk_id, 0.0), dense_of.get(row.chunk_id), lexical_of.get(row.chunk_id), True)
+                    )
+        return hits + extra
+
+
+def langchain_retriever(index: str | os.PathLike[str] | None = None, k: int = 6, **kwargs: Any) -> Any:
+    """The hybrid retriever as a LangChain ``BaseRetriever``."""
+    return _langchain_class()(index_dir=str(config.index_dir(index)), k=k, **kwargs)
+
+
+_LC_CLASS: Any = None
+
+
+def _langchain_class() -> Any:
+    global _LC_CLASS
+    if _LC_CLASS is not None:
+        return _LC_CLASS
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    class ApproachRetriever(BaseRetriever):
+        """approach-bot's hybrid (dense + BM25) retriever for LangChain chains."""
+
+        index_dir: str = config.DEFAULT_INDEX_DIR
+        k: int = 6
+        chroma_url: str | None = None
+
+        def _get_relevant_documents(
+            self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        ) -> list[Document]:
+            retriever = HybridRetriever(Index.open(self.index_dir, self.chroma_url))
+            return [
+                Document(
+                    page_content=h.chunk.text,
+                    id=h.chunk.chunk_id,
+                    metadata={
+                        "doc_id": h.chunk.doc_id,
+                        "title": h.chunk.title,
+                        "section": h.chunk.section,
+                        "kind": h.chunk.kind,
+                        "score": h.score,
+                        "table": h.chunk.table.to_json() if h.chunk.table else None,
+                        "row": h.chunk.row,
+                    },
+                )
+                for h in retriever.search(query, k=self.k, expand_tables=False)
+            ]
+
+    _LC_CLASS = ApproachRetriever
+    return _LC_CLASS
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ApproachRetriever":
+        return _langchain_class()
+    raise AttributeError(name)

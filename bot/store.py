@@ -1,0 +1,253 @@
+"""The vector store (Chroma) and the manifest beside it.
+
+Layout of an index folder::
+
+    index/
+      manifest.json   model, vector size, chunker version, collection name
+      chroma/         the embedded Chroma store (absent in server mode)
+      lexical/        the BM25 index and the chunk catalog (see lexical.py)
+
+Chroma never embeds anything here: every collection is opened with
+``embedding_function=None`` and vectors are passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import BotError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from bot.markdown import CHUNKER_VERSION, Chunk
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+COLLECTION = "approach_chunks"
+_BATCH = 1000
+
+REBUILD_HINT = "run `bot index --rebuild` to rebuild it"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built with; checked every time it is opened."""
+
+    model: str
+    dimension: int
+    chunker_version: str
+    collection: str = COLLECTION
+    documents: int = 0
+    chunks: int = 0
+    corpus: str = ""
+    fingerprint: str = ""
+    lexical: str = ""
+    chroma_url: str = ""
+    built_at: float = field(default_factory=time.time)
+
+    @classmethod
+    def read(cls, index_dir: Path) -> Manifest | None:
+        path = index_dir / MANIFEST
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        except (ValueError, TypeError, KeyError) as exc:
+            raise IndexCorruptError(f"the index manifest {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
+
+    def write(self, index_dir: Path) -> None:
+        """Write atomically: a reader sees the old manifest or the new one."""
+        write_atomic(index_dir / MANIFEST, json.dumps(asdict(self), indent=2))
+
+    def check(self, model: str, dimension: int | None = None) -> None:
+        """Raise :class:`IndexMismatchError` unless built like this."""
+        problems = []
+        if self.model != model:
+            problems.append(f"embedding model {self.model!r}, not {model!r}")
+        if dimension is not None and self.dimension != dimension:
+            problems.append(f"vector size {self.dimension}, not {dimension}")
+        if self.chunker_version != CHUNKER_VERSION:
+            problems.append(f"chunker version {self.chunker_version}, not {CHUNKER_VERSION}")
+        if problems:
+            raise IndexMismatchError(
+                "the index was built differently (" + "; ".join(problems) + f"); {REBUILD_HINT}"
+            )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """What the store knows of a chunk without loading its text."""
+
+    chunk_id: str
+    doc_id: str
+    position: int
+    text_hash: str
+
+
+class VectorStore:
+    """One Chroma collection of chunk vectors, embedded or on a server."""
+
+    def __init__(self, index_dir: Path, chroma_url: str | None = None, collection: str = COLLECTION):
+        self.index_dir = Path(index_dir)
+        self.chroma_url = chroma_url
+        self.collection_name = collection
+        self._client: Any = None
+        self._collection: Any = None
+
+    # -- connection ---------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = _client(self.index_dir, self.chroma_url)
+        return self._client
+
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            try:
+                self._collection = self.client.get_or_create_collection(
+                    self.collection_name,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=None,
+                )
+            except Exception as exc:  # chromadb raises many kinds on a damaged store
+                raise IndexCorruptError(
+                    f"the vector store in {self.where} cannot be opened ({_short(exc)}); {REBUILD_HINT}"
+                ) from exc
+        return self._collection
+
+    @property
+    def where(self) -> str:
+        return self.chroma_url or str(self.index_dir / "chroma")
+
+    def reset(self) -> None:
+        """Drop the collection (for ``--rebuild``)."""
+        try:
+            self.client.delete_collection(self.collection_name)
+        except Exception:  # noqa: BLE001 - absent collection
+            pass
+        self._collection = None
+
+    # -- writing ------------------------------------------------------------
+
+    def stored(self) -> dict[str, StoredChunk]:
+        """Every stored chunk's identity, by id."""
+        found: dict[str, StoredChunk] = {}
+        total = self.collection.count()
+        for offset in range(0, total, 5000):
+            got = self.collection.get(include=["metadatas"], limit=5000, offset=offset)
+            for cid, meta in zip(got["ids"], got["metadatas"]):
+                found[cid] = StoredChunk(cid, str(meta["doc_id"]), int(meta["position"]), str(meta["text_hash"]))
+        return found
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors of some chunks, to reuse for moved or retagged text."""
+        out: dict[str, list[float]] = {}
+        for start in range(0, len(ids), _BATCH):
+            got = self.collection.get(ids=list(ids[start : start + _BATCH]), include=["embeddings"])
+            for cid, vec in zip(got["ids"], got["embeddings"]):
+                out[cid] = [float(x) for x in vec]
+        return out
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        for start in range(0, len(chunks), _BATCH):
+            part = chunks[start : start + _BATCH]
+            self.collection.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=[list(v) for v in vectors[start : start + _BATCH]],
+                documents=[c.text for c in part],
+                metadatas=[chunk_metadata(c) for c in part],
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), _BATCH):
+            self.collection.delete(ids=ids[start : start + _BATCH])
+
+    # -- reading ------------------------------------------------------------
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """The ``k`` nearest chunk ids with their cosine similarity."""
+        got = self.collection.query(
+            query_embeddings=[list(vector)], n_results=k, where=where or None, include=["distances"]
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0])]
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "section": chunk.section,
+        "kind": chunk.kind,
+        "position": chunk.position,
+        "text_hash": chunk.text_hash,
+        "table_id": chunk.table.table_id if chunk.table else "",
+        "table_kind": chunk.table.kind if chunk.table else "",
+        "row": -1 if chunk.row is None else chunk.row,
+    }
+
+
+def _client(index_dir: Path, chroma_url: str | None) -> Any:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False, allow_reset=False)
+    if chroma_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=settings,
+            )
+        except Exception as exc:  # noqa: BLE001 - connection errors come in many types
+            raise BotError(f"cannot reach the Chroma server at {chroma_url} ({_short(exc)})") from exc
+    path = index_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    except Exception as exc:  # noqa: BLE001
+        raise IndexCorruptError(f"the vector store in {path} cannot be opened ({_short(exc)}); {REBUILD_HINT}") from exc
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def require_manifest(index_dir: Path) -> Manifest:
+    """The manifest of an existing index, or :class:`IndexMissingError`."""
+    manifest = Manifest.read(index_dir)
+    if manifest is None:
+        raise IndexMissingError(f"no index in {index_dir}: run `bot index --corpus DIR --index {index_dir}` first")
+    return manifest
