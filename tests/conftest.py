@@ -1,0 +1,61 @@
+"""Shared fixtures: real model, real Chroma, indexes built once per session in tmp."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+APPROACHES = SHARED / "approaches"
+SEED = SHARED / "seed" / "international-coordination.md"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+needs_shared = pytest.mark.skipif(
+    not APPROACHES.is_dir(), reason="../shared/approaches is absent (the shared corpus sits beside the repo in CI)"
+)
+needs_seed = pytest.mark.skipif(not SEED.is_file(), reason="../shared/seed is absent")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's BOT_* settings."""
+    for name in ("BOT_INDEX_DIR", "BOT_CORPUS_DIR", "BOT_CHROMA_URL", "BOT_LLM", "BOT_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def shipped_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped corpus indexed once per test session."""
+    from bot import build_index
+
+    index = tmp_path_factory.mktemp("shipped") / "index"
+    build_index(CORPUS, index)
+    return index
+
+
+@pytest.fixture(scope="session")
+def approaches_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 15 shared approach pages indexed once per test session."""
+    if not APPROACHES.is_dir():
+        pytest.skip("../shared/approaches is absent")
+    from bot import build_index
+
+    index = tmp_path_factory.mktemp("approaches") / "index"
+    build_index(APPROACHES, index)
+    return index
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
