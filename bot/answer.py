@@ -25,6 +25,7 @@ NOT_FOUND = (
 #: Abstain when the best dense similarity is below this (tuned on the
 #: unanswerable questions of evals/approaches.yaml; see evaluation.py).
 MIN_SIMILARITY = 0.36
+MIN_SIMILARITY_NAMED = 0.25
 
 #: Longest passage quoted from prose, in characters.
 MAX_QUOTE = 420
@@ -91,10 +92,14 @@ def abstain(question: str, query: str = "", message: str = NOT_FOUND) -> Answer:
     return Answer(question=question, text=message, citations=[], abstained=True, query=query or question)
 
 
-def evidence_is_weak(hits: Sequence[Hit]) -> bool:
-    """Whether the hits are too weak to answer from."""
+def evidence_is_weak(hits: Sequence[Hit], named: bool = False) -> bool:
+    """Whether the hits are too weak to answer from.
+
+    ``named``: the question names an approach of the index, so a lower
+    similarity is still evidence.
+    """
     best = max((h.dense for h in hits if h.dense is not None), default=0.0)
-    return not hits or best < MIN_SIMILARITY
+    return not hits or best < (MIN_SIMILARITY_NAMED if named else MIN_SIMILARITY)
 
 
 class _Numbering:
@@ -170,6 +175,41 @@ def compose(question: str, hits: Sequence[Hit], query: str = "") -> Answer:
     return Answer(question=question, text=text, citations=numbering.citations, abstained=False, query=query)
 
 
+def compose_groups(question: str, query: str, evidence: Sequence[Sequence[Hit]]) -> Answer:
+    """One section per approach (a comparison), each from its own evidence."""
+    numbering = _Numbering([h for hits in evidence for h in hits])
+    parts = []
+    for hits in evidence:
+        groups = [g for g in group_hits(hits) if any(not h.expanded for h in g.hits)]
+        if groups:
+            parts.append(_render(groups[0], numbering, full=False))
+    if not parts:
+        return abstain(question, query)
+    return Answer(question=question, text="\n\n".join(parts), citations=numbering.citations, query=query)
+
+
+def compose_listing(
+    question: str, query: str, rows: Sequence[Sequence[Any]], dimensions: Sequence[str], rating: str | None
+) -> Answer:
+    """Approaches listed from the evaluation matrix, each citing its own rows.
+
+    ``rows``: per approach, its :class:`~bot.matrix.Cell` on each dimension.
+    """
+    numbering = _Numbering([])
+    dims = " and ".join(f"*{_md(d)}*" for d in dimensions)
+    head = f"**Approaches rated {_md(rating)} on {dims}**" if rating else f"**Approaches by their rating on {dims}**"
+    lines = [f"{head} ({len(rows)} of the approach pages):"]
+    for cells in rows:
+        first = cells[0]
+        parts = []
+        for cell in cells:
+            label = f"{_md(cell.dimension)}: " if len(cells) > 1 else ""
+            note = f" — {_md(cell.note)}" if cell.note else ""
+            parts.append(f"{label}**{_md(cell.rating)}**{note} {numbering.cite(cell.chunk)}")
+        lines.append(f"- **{_md(first.title)}**: " + "; ".join(parts))
+    return Answer(question=question, text="\n".join(lines), citations=numbering.citations, query=query)
+
+
 def _related(groups: list[_Group]) -> list[_Group]:
     """Other groups worth a line: close in score to the main one."""
     if len(groups) < 2:
@@ -232,7 +272,10 @@ def _render_assessment(group: _Group, numbering: _Numbering) -> str:
 
 
 def _render_rows(group: _Group, numbering: _Numbering, full: bool) -> str:
-    hits = [h for h in group.hits if not h.expanded][: 4 if full else 2]
+    if full:
+        hits = sorted(group.hits, key=lambda h: h.chunk.row or 0)
+    else:
+        hits = [h for h in group.hits if not h.expanded][:2]
     lines = []
     for hit in hits:
         cells = [(h, c) for h, c in hit.chunk.cells if c]

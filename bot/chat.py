@@ -16,9 +16,11 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
-from bot.answer import Answer, compose
+from bot.answer import Answer
 from bot.errors import QuestionError
-from bot.retrieval import Hit, HybridRetriever, Index
+from bot.planning import answer_plan
+from bot.query import QueryPlan
+from bot.retrieval import Index
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,21 @@ class Turn:
 
     question: str
     answer: Answer
+    plan: QueryPlan | None = None
+
+
+def _leans_on_history(plan: QueryPlan) -> bool:
+    """Whether a question needs the conversation to be understood."""
+    return bool(
+        _FOLLOW_UP_START.search(plan.text)
+        or _PRONOUN.search(plan.residual)
+        or len(content_words(plan.residual)) <= 2
+    )
+
+
+def _bare(residual: str) -> bool:
+    """A question with (almost) nothing of its own once the approach names are gone."""
+    return len(content_words(residual)) <= 1
 
 
 def clean_question(question: str) -> tuple[str, str]:
@@ -118,52 +135,45 @@ class ChatSession:
         started = time.perf_counter()
         text, notice = clean_question(question)
         scope = set(doc_ids) if doc_ids else self.doc_ids
-        retriever = HybridRetriever(self.index)
-        query, hits = self._retrieve(retriever, text, scope)
-        answer = compose(question, hits, query=query)
+        index = self.index
+        plan = self._standalone(index.reader.read(text))
+        answer = answer_plan(index, question, plan, scope, self.k)
         answer = replace(answer, notice=notice, seconds=time.perf_counter() - started)
-        self.history.append(Turn(question, answer))
+        self.history.append(Turn(question, answer, plan))
         return answer
 
     # -- follow-ups ---------------------------------------------------------
 
-    def _retrieve(
-        self, retriever: HybridRetriever, text: str, scope: set[str] | None
-    ) -> tuple[str, list[Hit]]:
-        hits = retriever.search(text, k=self.k, doc_ids=scope)
-        topic = self._topic()
-        if topic is None or not self._leans_on_history(text):
-            return text, hits
-        doc_id, title = topic
-        if self._switches_topic(text, hits, doc_id):
-            log.info("topic switch: %r leaves %s", text, doc_id)
-            return text, hits
-        query = f"{text} ({title})"
-        return query, retriever.search(query, k=self.k, doc_ids=scope)
-
-    def _topic(self) -> tuple[str, str] | None:
-        """The approach the conversation is about: the last answered turn's."""
-        for turn in reversed(self.history):
-            if turn.answer.citations:
-                first = turn.answer.citations[0]
-                return first.doc_id, first.title
-        return None
-
-    @staticmethod
-    def _leans_on_history(text: str) -> bool:
-        words = content_words(text)
-        return bool(_FOLLOW_UP_START.search(text) or _PRONOUN.search(text) or len(words) <= 3)
-
-    @staticmethod
-    def _switches_topic(text: str, hits: list[Hit], doc_id: str) -> bool:
-        """The question alone points clearly at another approach."""
-        if not hits:
-            return False
-        best_other = max((h.dense or 0.0 for h in hits if h.chunk.doc_id != doc_id), default=0.0)
-        best_same = max((h.dense or 0.0 for h in hits if h.chunk.doc_id == doc_id), default=0.0)
-        top = hits[0].chunk
-        named = any(w in top.title.lower() or w in top.section.lower() for w in content_words(text))
-        return top.doc_id != doc_id and named and best_other >= best_same + 0.05
+    def _standalone(self, plan: QueryPlan) -> QueryPlan:
+        """The plan made standalone with the conversation (no LLM)."""
+        previous = next((t for t in reversed(self.history) if t.answer.citations and t.plan), None)
+        if previous is None or previous.plan is None or not _leans_on_history(plan):
+            return plan
+        before = previous.plan
+        topic = previous.answer.citations[0]
+        if not plan.approaches:
+            # Same topic: "And would it be desirable?" is still about the last approach.
+            approaches = before.approaches if before.approaches and not before.listing else (topic.doc_id,)
+            titles = ", ".join(self.index.reader.titles.get(d, d) for d in approaches)
+            return replace(
+                plan,
+                query=f"{plan.text} ({titles})",
+                approaches=approaches,
+                listing=plan.listing and not before.approaches,
+                dimensions=plan.dimensions or (before.dimensions if _bare(plan.residual) else ()),
+            )
+        if _bare(plan.residual):
+            # Topic switch with no question of its own: "What about interpretability?"
+            # asks the previous question of the new approach.
+            titles = ", ".join(self.index.reader.titles.get(d, d) for d in plan.approaches)
+            return replace(
+                plan,
+                query=f"{before.residual} ({titles})",
+                residual=before.residual,
+                dimensions=plan.dimensions or before.dimensions,
+                section=plan.section or before.section,
+            )
+        return plan
 
 
 def ask(

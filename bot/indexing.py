@@ -14,13 +14,15 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot import config
 from bot.embedding import Embedder
 from bot.errors import CorpusError
-from bot.lexical import Catalog, DocumentInfo, Lexical, remove_stale_generations, write_generation
+from bot.lexical import Catalog, DocumentInfo, Headings, Lexical, remove_stale_generations, write_generation
 from bot.markdown import CHUNKER_VERSION, Chunk, Corpus, Problem, load_corpus
 from bot.store import Manifest, VectorStore
 
@@ -138,10 +140,13 @@ def build_index(
     generation = f"lexical-{uuid.uuid4().hex[:12]}"
     catalog = Catalog(
         chunks,
-        (DocumentInfo(d.doc_id, d.title, d.description) for d in loaded.documents),
+        (DocumentInfo(d.doc_id, d.title, d.description, _aliases(d.metadata)) for d in loaded.documents),
     )
     ids = catalog.ids
-    write_generation(index_dir, generation, catalog, Lexical.build(ids, [catalog.chunks[i].text for i in ids]))
+    headings = Headings.build(catalog, embedder.embed, _previous_headings(index_dir, old))
+    write_generation(
+        index_dir, generation, catalog, Lexical.build(ids, [catalog.chunks[i].text for i in ids]), headings
+    )
     Manifest(
         model=embedder.name,
         dimension=dimension,
@@ -178,6 +183,14 @@ def build_index(
     return stats
 
 
+def _aliases(metadata: Mapping[str, Any]) -> tuple[str, ...]:
+    """Other names of an approach, from front matter ``aliases`` (a list or a string)."""
+    raw = metadata.get("aliases") or ()
+    if isinstance(raw, str):
+        raw = [raw]
+    return tuple(str(a) for a in raw if isinstance(a, (str, int, float)) and str(a).strip())
+
+
 def _hashes(stored: dict) -> set[str]:
     return {s.text_hash for s in stored.values()}
 
@@ -202,6 +215,15 @@ def _fingerprint(chunks: list[Chunk]) -> str:
         if chunk.table is not None:
             digest.update(chunk.table.to_json().encode("utf-8"))
     return digest.hexdigest()
+
+
+def _previous_headings(index_dir: Path, manifest: Manifest | None) -> Headings | None:
+    if manifest is None or not _lexical_live(index_dir, manifest):
+        return None
+    try:
+        return Headings.load(index_dir / manifest.lexical)
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _lexical_live(index_dir: Path, manifest: Manifest) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class DocumentInfo:
     doc_id: str
     title: str
     description: str
+    aliases: tuple[str, ...] = ()
 
 
 class Catalog:
@@ -40,11 +42,31 @@ class Catalog:
         self.ids: list[str] = sorted(self.chunks)
         self.documents: dict[str, DocumentInfo] = {d.doc_id: d for d in documents}
         self._by_table: dict[str, list[Chunk]] = {}
+        self._by_doc: dict[str, list[Chunk]] = {}
         for chunk in self.chunks.values():
+            self._by_doc.setdefault(chunk.doc_id, []).append(chunk)
             if chunk.table is not None:
                 self._by_table.setdefault(chunk.table.table_id, []).append(chunk)
         for rows in self._by_table.values():
             rows.sort(key=lambda c: c.row or 0)
+        self._vocabulary: set[str] | None = None
+
+    @property
+    def vocabulary(self) -> set[str]:
+        """Every lower-cased word of the indexed texts (for spelling correction)."""
+        if self._vocabulary is None:
+            words: set[str] = set()
+            for chunk in self.chunks.values():
+                words.update(re.findall(r"[a-z][a-z0-9\-']+", chunk.text.lower()))
+            self._vocabulary = words
+        return self._vocabulary
+
+    def sections(self, doc_id: str) -> dict[str, list[Chunk]]:
+        """A document's chunks by section, in document order."""
+        out: dict[str, list[Chunk]] = {}
+        for chunk in sorted(self._by_doc.get(doc_id, ()), key=lambda c: c.position):
+            out.setdefault(chunk.section, []).append(chunk)
+        return out
 
     def table_rows(self, table_id: str) -> list[Chunk]:
         """The row chunks of one table, in table order."""
@@ -75,7 +97,7 @@ class Catalog:
                     "row": c.row,
                 }
             )
-        docs = [d.__dict__ for d in self.documents.values()]
+        docs = [{**d.__dict__, "aliases": list(d.aliases)} for d in self.documents.values()]
         data = {"chunks": rows, "tables": tables, "documents": docs}
         (folder / CATALOG).write_text(json.dumps(data, ensure_ascii=False), "utf-8")
 
@@ -108,7 +130,8 @@ class Catalog:
             )
             for r in data["chunks"]
         )
-        return cls(chunks, (DocumentInfo(**d) for d in data["documents"]))
+        docs = (DocumentInfo(**{**d, "aliases": tuple(d.get("aliases", ()))}) for d in data["documents"])
+        return cls(chunks, docs)
 
 
 class Lexical:
@@ -176,6 +199,83 @@ class Lexical:
         return term in self._vocab
 
 
+class Headings:
+    """One vector per section heading (``Title: Section``), searched in memory.
+
+    Questions resemble headings ("Is Pause Feasible?") more than they resemble
+    the rows under them, so the heading ranking steers retrieval to the
+    right section of an approach.
+    """
+
+    FILE = "headings.json"
+    VECTORS = "headings.npy"
+
+    def __init__(self, keys: Sequence[tuple[str, str]], texts: Sequence[str], vectors: Any):
+        import numpy as np
+
+        self.keys = list(keys)
+        self.texts = list(texts)
+        self.vectors = np.asarray(vectors, dtype=np.float32).reshape(len(self.keys), -1) if keys else np.zeros((0, 1))
+        self._by_doc: dict[str, list[int]] = {}
+        for i, (doc_id, _) in enumerate(self.keys):
+            self._by_doc.setdefault(doc_id, []).append(i)
+
+    @staticmethod
+    def text(title: str, section: str) -> str:
+        return f"{title}: {section}"
+
+    @classmethod
+    def build(cls, catalog: Catalog, embed: Any, previous: Headings | None = None) -> Headings:
+        """Vectors for every section, reusing the previous generation's where the text is unchanged."""
+        keys: list[tuple[str, str]] = []
+        texts: list[str] = []
+        for chunk in sorted(catalog.chunks.values(), key=lambda c: (c.doc_id, c.position)):
+            key = (chunk.doc_id, chunk.section)
+            if not keys or keys[-1] != key and key not in set(keys[-50:]):
+                keys.append(key)
+                texts.append(cls.text(chunk.title, chunk.section))
+        known = previous.by_text() if previous is not None else {}
+        missing = sorted({t for t in texts if t not in known})
+        fresh = dict(zip(missing, embed(missing))) if missing else {}
+        vectors = [known[t] if t in known else fresh[t] for t in texts]
+        return cls(keys, texts, vectors)
+
+    def by_text(self) -> dict[str, Any]:
+        return {t: self.vectors[i] for i, t in enumerate(self.texts)}
+
+    def save(self, folder: Path) -> None:
+        import numpy as np
+
+        (folder / self.FILE).write_text(json.dumps({"keys": self.keys, "texts": self.texts}), "utf-8")
+        np.save(folder / self.VECTORS, self.vectors.astype(np.float32))
+
+    @classmethod
+    def load(cls, folder: Path) -> Headings:
+        import numpy as np
+
+        data = json.loads((folder / cls.FILE).read_text("utf-8"))
+        keys = [tuple(k) for k in data["keys"]]
+        return cls(keys, data["texts"], np.load(folder / cls.VECTORS))
+
+    def search(self, vector: Any, k: int, doc_ids: Collection[str] | None = None) -> list[tuple[tuple[str, str], float]]:
+        """The ``k`` headings most similar to a (normalized) query vector."""
+        import numpy as np
+
+        if not self.keys:
+            return []
+        if doc_ids:
+            rows = [i for d in doc_ids for i in self._by_doc.get(d, ())]
+            if not rows:
+                return []
+            sims = self.vectors[rows] @ np.asarray(vector, dtype=np.float32)
+            order = np.argsort(-sims)[:k]
+            return [(self.keys[rows[j]], float(sims[j])) for j in order]
+        sims = self.vectors @ np.asarray(vector, dtype=np.float32)
+        top = np.argpartition(-sims, min(k, len(sims) - 1))[:k] if len(sims) > k else np.arange(len(sims))
+        top = top[np.argsort(-sims[top])]
+        return [(self.keys[j], float(sims[j])) for j in top]
+
+
 _STEMMER: Any = None
 
 
@@ -187,6 +287,11 @@ def _bm25s() -> Any:
     return bm25s
 
 
+def stem(word: str) -> str:
+    """The Snowball (English) stem of a lower-case word."""
+    return str(_stemmer().stemWord(word))
+
+
 def _stemmer() -> Any:
     global _STEMMER
     if _STEMMER is None:
@@ -196,7 +301,9 @@ def _stemmer() -> Any:
     return _STEMMER
 
 
-def write_generation(index_dir: Path, generation: str, catalog: Catalog, lexical: Lexical) -> None:
+def write_generation(
+    index_dir: Path, generation: str, catalog: Catalog, lexical: Lexical, headings: Headings
+) -> None:
     """Write a complete lexical generation folder (not yet live)."""
     folder = index_dir / generation
     if folder.exists():
@@ -207,6 +314,7 @@ def write_generation(index_dir: Path, generation: str, catalog: Catalog, lexical
     tmp.mkdir(parents=True)
     catalog.save(tmp)
     lexical.save(tmp)
+    headings.save(tmp)
     tmp.rename(folder)
 
 
@@ -218,10 +326,10 @@ def remove_stale_generations(index_dir: Path, live: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def load_generation(index_dir: Path, generation: str) -> tuple[Catalog, Lexical]:
+def load_generation(index_dir: Path, generation: str) -> tuple[Catalog, Lexical, Headings]:
     folder = index_dir / generation
     try:
-        return Catalog.load(folder), Lexical.load(folder)
+        return Catalog.load(folder), Lexical.load(folder), Headings.load(folder)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorruptError(
             f"the lexical index {folder} is unreadable ({exc}); run `bot index --rebuild` to rebuild it"

@@ -17,14 +17,20 @@ from typing import Any
 
 from bot import config
 from bot.embedding import Embedder
-from bot.lexical import Catalog, Lexical, load_generation
+from bot.lexical import Catalog, Headings, Lexical, load_generation
 from bot.markdown import Chunk
+from bot.matrix import Matrix, build_matrix
+from bot.query import QueryReader
 from bot.store import VectorStore, require_manifest
 
 log = logging.getLogger(__name__)
 
 #: The constant of reciprocal-rank fusion: score = Σ 1 / (RRF_K + rank).
 RRF_K = 60
+
+#: Tables whose missing rows are fetched when one row is retrieved.
+EXPANDED_KINDS = ("crux", "table")
+MAX_EXPANDED_ROWS = 8
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,27 @@ class Index:
         self.embedder = embedder
         self.catalog: Catalog
         self.lexical: Lexical
-        self.catalog, self.lexical = load_generation(index_dir, manifest.lexical)
+        self.headings: Headings
+        self.catalog, self.lexical, self.headings = load_generation(index_dir, manifest.lexical)
         self.store = VectorStore(index_dir, chroma_url or manifest.chroma_url or None, manifest.collection)
         self._stamp = _stamp(index_dir)
+        self._reader: QueryReader | None = None
+        self._matrix: Matrix | None = None
+
+    @property
+    def reader(self) -> QueryReader:
+        """Reads questions against this index's approaches and vocabulary."""
+        if self._reader is None:
+            self._reader = QueryReader(self.catalog.documents.values(), self.catalog.chunks.values())
+        return self._reader
+
+    @property
+    def matrix(self) -> Matrix:
+        """The approach × dimension evaluation matrix of this index."""
+        if self._matrix is None:
+            titles = {d.doc_id: d.title for d in self.catalog.documents.values()}
+            self._matrix = build_matrix(self.catalog.chunks.values(), titles)
+        return self._matrix
 
     _cache: dict[tuple[str, str], Index] = {}
     _lock = threading.Lock()
@@ -89,12 +113,23 @@ def _stamp(index_dir: Path) -> float:
         return 0.0
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """One ranked list of ``(chunk_id, score)``, best first."""
+
+    kind: str  # "dense" (cosine), "lexical" (BM25) or "heading" (cosine of the section heading)
+    items: Sequence[tuple[str, float]]
+    weight: float = 1.0
+    tied: bool = False  # equal scores share a rank (all chunks of one section)
+
+
 class HybridRetriever:
     """Dense + BM25 retrieval fused by reciprocal rank."""
 
     def __init__(self, index: Index, depth: int = 30):
         self.index = index
         self.depth = depth
+        self._vectors: dict[str, list[float]] = {}
 
     def search(
         self,
@@ -109,39 +144,65 @@ class HybridRetriever:
             query: the search text.
             k: how many fused hits to return (before table expansion).
             doc_ids: limit the search to these documents.
-            expand_tables: append the sibling rows of a retrieved crux table, so
+            expand_tables: append the missing rows of a retrieved crux table, so
                 an answer can give both sides in full.
         """
+        return self.fuse(self.ranked(query, doc_ids), k, expand_tables)
+
+    def vector(self, text: str) -> list[float]:
+        """The query vector of ``text`` (embedded once per retriever)."""
+        if text not in self._vectors:
+            self._vectors[text] = self.index.embedder.embed_query(text)
+        return self._vectors[text]
+
+    def ranked(
+        self, query: str, doc_ids: Collection[str] | None = None, headings: bool = False
+    ) -> list[Ranking]:
+        """The dense and the lexical ranking of ``query`` (and, with
+        ``headings``, the ranking of chunks by their section heading)."""
         catalog = self.index.catalog
         allowed = set(doc_ids) if doc_ids else None
-        depth = max(self.depth, k)
+        depth = self.depth
         where = {"doc_id": {"$in": sorted(allowed)}} if allowed else None
         dense: list[tuple[str, float]] = []
-        if self.index.store.count() > 0:
-            vector = self.index.embedder.embed_query(query)
-            dense = self.index.store.query(vector, min(depth, self.index.manifest.chunks or depth), where)
+        rankings: list[Ranking] = []
+        if self.index.manifest.chunks:
+            vector = self.vector(query)
+            dense = self.index.store.query(vector, min(depth, self.index.manifest.chunks), where)
+            if headings:
+                rankings.append(self._heading_ranking(vector, allowed))
         dense = [(cid, s) for cid, s in dense if cid in catalog.chunks]
         lexical = [
             (cid, s)
-            for cid, s in self.index.lexical.search(query, depth * (3 if allowed else 1))
+            for cid, s in self.index.lexical.search(query, depth * (4 if allowed else 1))
             if cid in catalog.chunks and (allowed is None or catalog.chunks[cid].doc_id in allowed)
         ][:depth]
-        return self.fuse(dense, lexical, k, expand_tables)
+        return [Ranking("dense", dense), Ranking("lexical", lexical), *rankings]
 
-    def fuse(
-        self,
-        dense: Sequence[tuple[str, float]],
-        lexical: Sequence[tuple[str, float]],
-        k: int,
-        expand_tables: bool = True,
-    ) -> list[Hit]:
+    def _heading_ranking(self, vector: list[float], allowed: set[str] | None) -> Ranking:
+        """Chunks ranked by their section heading's similarity (tied within a section)."""
+        sections = self.index.headings.search(vector, 12, allowed)
+        items: list[tuple[str, float]] = []
+        for (doc_id, section), sim in sections:
+            for chunk in self.index.catalog.sections(doc_id).get(section, ()):
+                items.append((chunk.chunk_id, sim))
+        return Ranking("heading", items, tied=True)
+
+    def fuse(self, rankings: Sequence[Ranking], k: int, expand_tables: bool = True) -> list[Hit]:
+        """Reciprocal-rank fusion of several rankings into ``k`` hits."""
         catalog = self.index.catalog
         scores: dict[str, float] = {}
-        dense_of = dict(dense)
-        lexical_of = dict(lexical)
-        for ranked in (dense, lexical):
-            for rank, (cid, _) in enumerate(ranked, start=1):
-                scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+        dense_of: dict[str, float] = {}
+        lexical_of: dict[str, float] = {}
+        for ranking in rankings:
+            seen = {"dense": dense_of, "lexical": lexical_of}.get(ranking.kind)
+            rank, previous = 0, None
+            for position, (cid, score) in enumerate(ranking.items, start=1):
+                if not ranking.tied or score != previous:
+                    rank, previous = (rank + 1 if ranking.tied else position), score
+                scores[cid] = scores.get(cid, 0.0) + ranking.weight / (RRF_K + rank)
+                if seen is not None:
+                    seen[cid] = max(score, seen.get(cid, score))
         order = sorted(scores, key=lambda cid: (-scores[cid], cid))[:k]
         hits = [Hit(catalog.chunks[c], scores[c], dense_of.get(c), lexical_of.get(c)) for c in order]
         if expand_tables:
@@ -151,12 +212,12 @@ class HybridRetriever:
     def _expand(
         self, hits: list[Hit], scores: dict[str, float], dense_of: dict[str, float], lexical_of: dict[str, float]
     ) -> list[Hit]:
-        """Add the missing rows of every crux table among the hits."""
+        """Add the missing rows of every crux or small table among the hits."""
         have = {h.chunk.chunk_id for h in hits}
         extra: list[Hit] = []
         for hit in hits:
             table = hit.chunk.table
-            if table is None or table.kind != "crux":
+            if table is None or table.kind not in EXPANDED_KINDS or len(table.rows) > MAX_EXPANDED_ROWS:
                 continue
             for row in self.index.catalog.table_rows(table.table_id):
                 if row.chunk_id not in have:

@@ -1,0 +1,152 @@
+"""From a read question (:class:`~bot.query.QueryPlan`) to a grounded answer.
+
+Chooses the evidence: the evaluation matrix for questions across approaches,
+one search per approach for comparisons, and otherwise hybrid retrieval
+steered towards the approaches a question names, with the rows of an asked-for
+dimension or section pinned first. Then hands it to the composer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Collection, Sequence
+
+from bot.answer import Answer, abstain, compose, compose_groups, compose_listing, evidence_is_weak
+from bot.markdown import OVERVIEW, Chunk
+from bot.matrix import DIMENSIONS, Cell, rating_level
+from bot.query import QueryPlan, cue_matches, section_matches
+from bot.retrieval import Hit, HybridRetriever, Index, Ranking
+
+log = logging.getLogger(__name__)
+
+#: Weight of the ranking of sections whose heading the question's wording names.
+CUE_WEIGHT = 2.0
+
+_INTRO = re.compile(r"\b(?:what is|what's|what are|explain|describe|tell me about|overview|summar\w*|introduc\w*)\b", re.I)
+
+
+def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[str] | None, k: int) -> Answer:
+    """The answer to ``question`` as ``plan`` reads it, limited to ``scope`` documents."""
+    retriever = HybridRetriever(index)
+    query = plan.search_text
+    approaches = [d for d in plan.approaches if not scope or d in scope]
+
+    if plan.listing and plan.dimensions and not approaches:
+        cells = _listing(index, plan, scope)
+        if cells:
+            return compose_listing(question, query, cells, plan.dimensions, plan.rating)
+
+    if len(approaches) >= 2:
+        groups = [_evidence_for(index, retriever, plan, doc_id, k) for doc_id in approaches]
+        return compose_groups(question, query, [g for g in groups if g])
+
+    rankings = retriever.ranked(query, scope)
+    targets = approaches or _likely_documents(retriever.fuse(rankings, 6, expand_tables=False))
+    rankings += retriever.ranked(query, targets, headings=True)
+    if approaches and plan.residual and plan.residual != query and re.search(r"\w{3}", plan.residual):
+        rankings += retriever.ranked(plan.residual, approaches, headings=True)
+    if plan.cues:
+        rankings.append(_cue_ranking(index, plan, targets))
+    hits = retriever.fuse(rankings, k)
+    if not hits:
+        return abstain(question, query)
+    target = approaches[0] if approaches else hits[0].chunk.doc_id
+    pinned = _pinned(index, plan, target if (approaches or plan.section) else None)
+    structured = bool(pinned) and bool(approaches)
+    if not structured and evidence_is_weak(hits, named=bool(approaches)):
+        return abstain(question, query)
+    hits = _pin(retriever, hits, pinned)
+    if not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section:
+        hits = _demote_overview(hits)
+    return compose(question, hits, query=query)
+
+
+def _likely_documents(hits: Sequence[Hit], limit: int = 2) -> list[str]:
+    """The documents of the best hits, best first."""
+    return list(dict.fromkeys(h.chunk.doc_id for h in hits))[:limit]
+
+
+def _cue_ranking(index: Index, plan: QueryPlan, doc_ids: Sequence[str]) -> Ranking:
+    """The chunks of sections whose heading the question's wording points at."""
+    items = [
+        (chunk.chunk_id, 1.0)
+        for doc_id in doc_ids
+        for section, chunks in index.catalog.sections(doc_id).items()
+        if cue_matches(plan.cues, section)
+        for chunk in chunks
+    ]
+    return Ranking("cue", items, weight=CUE_WEIGHT, tied=True)
+
+
+def _listing(index: Index, plan: QueryPlan, scope: Collection[str] | None) -> list[list[Cell]]:
+    """Per approach, its cells on the asked dimensions, filtered by the asked rating."""
+    matrix = index.matrix
+    rows = []
+    for doc_id, _ in matrix.approaches:
+        if scope and doc_id not in scope:
+            continue
+        cells = [matrix.get(doc_id, d) for d in plan.dimensions]
+        if any(c is None for c in cells):
+            continue
+        real = [c for c in cells if c is not None]
+        if plan.rating and not all(_rated(c, plan.rating) for c in real):
+            continue
+        rows.append(real)
+    if not plan.rating:
+        rows.sort(key=lambda cells: -sum(rating_level(c.rating) for c in cells))
+    return rows
+
+
+def _rated(cell: Cell, rating: str) -> bool:
+    have, want = cell.rating.lower(), rating.lower()
+    return have == want or have == f"very {want}"
+
+
+def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc_id: str, k: int) -> list[Hit]:
+    """The best evidence one approach offers for the question."""
+    pinned = _pinned(index, plan, doc_id)
+    if pinned:
+        return [Hit(c, 1.0, None, None) for c in pinned]
+    text = plan.residual if re.search(r"\w{3}", plan.residual) else plan.search_text
+    rankings = retriever.ranked(text, {doc_id}, headings=True) + retriever.ranked(plan.search_text, {doc_id})
+    if plan.cues:
+        rankings.append(_cue_ranking(index, plan, [doc_id]))
+    hits = retriever.fuse(rankings, 4)
+    return _demote_overview(hits)
+
+
+def _pinned(index: Index, plan: QueryPlan, doc_id: str | None) -> list[Chunk]:
+    """Chunks a question asks for by structure: dimension rows, a standard section."""
+    if doc_id is None:
+        return []
+    chunks: list[Chunk] = []
+    dims = plan.dimensions or (DIMENSIONS if plan.overall else ())
+    for dim in dims:
+        cell = index.matrix.get(doc_id, dim)
+        if cell is not None and cell.chunk.doc_id == doc_id:
+            chunks.append(cell.chunk)
+    if plan.section:
+        for section, members in index.catalog.sections(doc_id).items():
+            if section_matches(plan.section, section):
+                chunks.extend(members)
+    return chunks
+
+
+def _pin(retriever: HybridRetriever, hits: list[Hit], pinned: Sequence[Chunk]) -> list[Hit]:
+    if not pinned:
+        return hits
+    top = max((h.score for h in hits), default=0.0) + 1e-3
+    by_id = {h.chunk.chunk_id: h for h in hits}
+    first = [
+        Hit(c, top, by_id[c.chunk_id].dense if c.chunk_id in by_id else None, None) for c in pinned
+    ]
+    ids = {c.chunk_id for c in pinned}
+    return first + [h for h in hits if h.chunk.chunk_id not in ids]
+
+
+def _demote_overview(hits: list[Hit]) -> list[Hit]:
+    """The introduction is a poor answer to a specific question: put it last."""
+    intro = [h for h in hits if h.chunk.section == OVERVIEW]
+    rest = [h for h in hits if h.chunk.section != OVERVIEW]
+    return rest + intro if rest else hits

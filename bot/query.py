@@ -1,0 +1,379 @@
+"""Query understanding without a language model.
+
+Reads a question against the index's own vocabulary and structure:
+
+* which approaches it names (titles, their parts, doc ids and front-matter
+  ``aliases``; stemmed, and forgiving of typos),
+* which Evaluation Summary dimension it asks about ("how neglected…"), and
+  which rating ("rated low", "most tractable"),
+* whether it asks for a listing across approaches ("which approaches…"),
+* which standard section it asks for ("who should work on…", "why…"),
+* misspelled words, corrected against the corpus vocabulary.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The four dimensions of an Evaluation Summary, and how people ask about them.
+DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "Tractability": (
+        r"tractab\w*",
+        r"tractible",
+        r"make (?:real |meaningful |much )?progress",
+        r"making (?:real |meaningful |much )?progress",
+        r"how (?:hard|difficult|easy) is it to (?:make progress|solve|work on)",
+        r"solvable",
+        r"doable",
+        r"progress (?:on|in)",
+        r"how fast is .* progress",
+        r"how (?:much|fast) progress",
+    ),
+    "If alignment hard": (
+        r"(?:if|when|in case|assuming) alignment (?:is|turns out|proves|were|was)(?: to be)?(?: \w+)? (?:hard|difficult|very hard)",
+        r"hard alignment",
+        r"alignment is hard",
+        r"(?:and|or|but) (?:if |when )?(?:it|alignment) (?:is|turns out|proves)(?: to be)?(?: \w+)? (?:hard|difficult)",
+        r"if alignment hard",
+    ),
+    "If alignment easy": (
+        r"(?:if|when|in case|assuming) alignment (?:is|turns out|proves|were|was)(?: to be)?(?: \w+)? (?:easy|tractable|solvable|straightforward)",
+        r"easy alignment",
+        r"alignment is easy",
+        r"(?:and|or|but) (?:if |when )?(?:it|alignment) (?:is|turns out|proves)(?: to be)?(?: \w+)? easy",
+        r"if alignment easy",
+    ),
+    "Neglectedness": (
+        r"neglect\w*",
+        r"overlooked",
+        r"under-?(?:funded|explored|studied|resourced)",
+        r"(?:how much|how many people|who is already) (?:\w+ )?(?:attention|working|work on)",
+        r"(?:most|least|more|less|much|little) attention",
+        r"crowded",
+    ),
+}
+
+_OVERALL = re.compile(
+    r"\b(?:how (?:is|are|does|do) .*\b(?:rated|rate|evaluated|assessed|score|scored)|evaluation summary|"
+    r"overall (?:rating|assessment|evaluation)|ratings? (?:of|for))\b",
+    re.I,
+)
+_LISTING = re.compile(
+    r"\b(?:which|what|list|name|rank)\b.*\b(?:approaches|ones|areas|agendas|options|strategies)\b|"
+    r"\b(?:most|least)\b.*\b(?:approach|approaches)\b|\bacross (?:all )?(?:the )?approaches\b|"
+    r"\bwhich (?:approach|one)s?\b",
+    re.I,
+)
+_COMPARE = re.compile(r"\b(?:compare|comparison|versus|vs\.?|or|and|between|differ)\b", re.I)
+_RATINGS = {
+    "Very low": r"very low",
+    "Very high": r"very high",
+    "Low": r"\blow(?:est)?\b|\bleast\b|\bpoorly\b|\bweak(?:est)?\b",
+    "High": r"\bhigh(?:est|ly)?\b|\bmost\b|\bstrong(?:est)?\b|\bvery (?:important|valuable|tractable|neglected)\b",
+    "Medium": r"\bmedium\b|\bmoderate(?:ly)?\b|\bmiddling\b",
+}
+
+#: Standard sections of an approach page, and how people ask for them.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "who": (
+        r"who (?:should|could|would|might) (?:work|consider|join|do|go)",
+        r"good (?:fit|match)",
+        r"(?:should|could) i (?:work|go|join|get) (?:on|into|in)",
+        r"career",
+        r"what kind of (?:person|people|background)",
+        r"suited",
+        r"who (?:is|are) (?:it|this|they) (?:for|a good)",
+    ),
+}
+_SECTION_TITLES = {"who": re.compile(r"^who should work on", re.I)}
+
+#: How questions word what section headings say: (question pattern, heading
+#: pattern). Crux headings are short questions ("Is Pause Feasible?") that
+#: people ask in other words ("could we actually pause…?"); other headings
+#: name a kind of content ("Types of…", "Key Techniques", "The Case for…").
+HEADING_CUES: tuple[tuple[str, str], ...] = (
+    # crux questions
+    (r"\b(?:feasib\w*|possible|realistic\w*|achiev\w*|viable|doable|pull (?:it )?off|"
+     r"(?:could|can) (?:we|they|governments?|the world|labs|countries) (?:actually|really|realistically|ever))\b",
+     r"feasib|possible|achievab|actually work"),
+    (r"\b(?:desirabl\w*|good idea|bad idea|do we want|want (?:it|this|that)|wise|beneficial|worth it|"
+     r"backfire\w*|a good thing|net (?:positive|negative|effect|benefit)|help or hurt)\b",
+     r"desirab|do we want|net effect"),
+    (r"\b(?:enough|sufficient|alone|by itself|on its own|solve (?:alignment|the problem)|whole problem)\b",
+     r"sufficient|solve alignment|root cause"),
+    (r"\b(?:scal\w*|superhuman|smarter|more capable|stronger)\b", r"scale|superhuman|hold for"),
+    (r"\b(?:timelines?|soon|years away|arrives?|near-term|short on time|in time)\b", r"timelines|in time|keep pace"),
+    (r"\b(?:decept\w*|deceiv\w*|lying|lies|dishonest\w*|scheming|hidden (?:goals|intent\w*))\b", r"decept"),
+    (r"\b(?:coheren\w*|make sense|well-defined|contradict\w*|paradox\w*)\b", r"coheren"),
+    (r"\b(?:transfer\w*|carry over|in practice|practical|generali[sz]\w*|real systems)\b", r"transfer|practice"),
+    (r"\b(?:adopt\w*|pass(?:ed|es)?|enact\w*|uptake|standards?|box-checking)\b", r"adopt|standards"),
+    (r"\b(?:keep up|keep pace|fast enough|quickly|too slow|lag\w*|behind)\b", r"keep up|keep pace|in time"),
+    (r"\b(?:self-regulat\w*|police themselves|regulate themselves|trust(?:ed)? (?:the )?(?:labs|companies)|"
+     r"voluntar\w*|credible)\b", r"self-regulate|voluntary|credible"),
+    (r"\b(?:join\w*|job at|work(?:ing)? (?:at|inside|for) (?:a |an |the )?(?:lab|company)|inside|insiders?)\b",
+     r"inside|insiders"),
+    (r"\b(?:who (?:benefits|gains|wins|loses|pays)|winners?|losers?|distribut\w*|pay the)\b", r"benefit|pay the"),
+    (r"\b(?:monitor\w*|track\w*|verif\w*|detect\w*|enforce\w*)\b", r"monitor|detect|verif"),
+    (r"\b(?:durable|last(?:ing)?|long-term|stay effective|chokepoints?)\b", r"durable"),
+    (r"\b(?:threshold|too (?:risky|dangerous)|how capable|capab\w* level)\b", r"threshold"),
+    (r"\b(?:understand\w*|comprehen\w*|grasp|lose track)\b", r"understanding"),
+    (r"\b(?:rubber-stamp\w*|humans? (?:stay|remain|keep)|meaningful(?:ly)?|in the loop)\b", r"meaningful"),
+    (r"\b(?:genuine\w*|really aligned|truly aligned|actually aligned|superficial\w*|imitat\w*|mimic\w*)\b",
+     r"genuine"),
+    (r"\b(?:sycophan\w*|gam(?:ing|e the)|reward hacking|what (?:we|they|people) want to hear)\b",
+     r"sycophancy|gaming"),
+    (r"\b(?:complete\w*|every (?:part|single|neuron)|fully understand|all of it|entire)\b", r"complete"),
+    (r"\b(?:default|likely future|(?:one|single) (?:dominant|superintelligent)|many (?:ais|agents))\b",
+     r"default future"),
+    (r"\b(?:labs? (?:coordinat\w*|cooperat\w*|work(?:ing)? together)|between labs|each other)\b",
+     r"between labs|design safe coordination"),
+    (r"\b(?:what (?:form|forms|kind|kinds|type|types) of (?:coordination|cooperation|agreement)|agreements?|"
+     r"treat(?:y|ies))\b", r"form of"),
+    (r"\b(?:red[- ]team\w*|elicit\w*|worst(?:-case)? attack)\b", r"red teams|elicit"),
+    # kinds of content
+    (r"\b(?:types?|kinds?|forms?|varieties|variants|categories)\b", r"^types|form of"),
+    (r"\b(?:techniques?|methods?|how (?:does|do) (?:it|they) work|components?)\b",
+     r"techniques|methods|how it works|components"),
+    (r"\b(?:risks?|dangers?|dangerous|go wrong|downsides?|against|harms?)\b", r"risks|against"),
+    (r"\b(?:why (?:do|would|should|does|is|are)|case for|arguments? for|in favou?r|pros\b|motivat\w*|reasons?)\b",
+     r"case for|arguments for|^why"),
+    (r"\b(?:current\w*|today|right now|being done|so far|status|existing|already|success\w*)\b",
+     r"^current|success|efforts|uses|landmark"),
+    (r"\b(?:levers?|tools?|instruments?|mechanisms?|pressure points|policy options)\b", r"levers|mechanisms"),
+    (r"\b(?:research areas?|open (?:problems?|questions?)|research (?:questions|agenda\w*|focus)|focus on|studies)\b",
+     r"research areas|current research|what this includes"),
+    (r"\b(?:hard|difficult|challeng\w*|obstacles?)\b", r"hard"),
+    (r"\b(?:implications?|what should (?:policymakers|governments|regulators) do)\b", r"implications"),
+)
+
+_GENERIC = set(
+    """ai safety safe research approach approaches alignment the and of for on in a an to with via
+    ais model models system systems policy""".split()
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    doc_id: str
+    alias: str
+    start: int  # token position in the question
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What a question asks for, as far as the index can tell."""
+
+    text: str  # spelling corrected
+    approaches: tuple[str, ...] = ()  # doc ids named, in order of mention
+    dimensions: tuple[str, ...] = ()
+    rating: str | None = None
+    overall: bool = False  # asks for the whole evaluation
+    listing: bool = False  # asks across approaches ("which approaches…")
+    section: str | None = None  # a standard section key, e.g. "who"
+    residual: str = ""  # the question without the approach names
+    corrections: tuple[tuple[str, str], ...] = field(default=())
+    query: str = ""  # the standalone search text, when the conversation changed it
+    cues: tuple[str, ...] = ()  # heading patterns the question points at
+
+    @property
+    def search_text(self) -> str:
+        return self.query or self.text
+
+    @property
+    def compares(self) -> bool:
+        return len(self.approaches) >= 2
+
+
+class QueryReader:
+    """Reads questions against one index's documents and vocabulary."""
+
+    def __init__(self, documents: Iterable[Any], chunks: Iterable[Any]):
+        """``documents`` have ``doc_id``, ``title`` and optionally ``aliases``;
+        ``chunks`` have ``doc_id`` and ``body`` (the vocabulary comes from them)."""
+        from bot.lexical import stem
+
+        self._stem = stem
+        docs = list(documents)
+        candidates: dict[str, str] = {}  # single-word alias stem -> doc_id
+        names: list[tuple[tuple[str, ...], str]] = []
+        for doc in docs:
+            for alias in _aliases(doc.doc_id, doc.title, getattr(doc, "aliases", ()) or ()):
+                key = tuple(stem(w) for w in _words(alias))
+                if len(key) == 1 and alias not in (getattr(doc, "aliases", ()) or ()):
+                    candidates[key[0]] = doc.doc_id if candidates.get(key[0], doc.doc_id) == doc.doc_id else ""
+                elif key:
+                    names.append((key, doc.doc_id))
+        # One pass over the texts: the vocabulary, and where each candidate word is used.
+        vocabulary: set[str] = set()
+        usage: dict[str, dict[str, int]] = {c: {} for c in candidates}
+        for chunk in chunks:
+            words = set(re.findall(r"[a-z][a-z0-9\-']+", chunk.body.lower()))
+            vocabulary.update(words)
+            for stemmed in {stem(w) for w in _words(" ".join(words))} & usage.keys():
+                usage[stemmed][chunk.doc_id] = usage[stemmed].get(chunk.doc_id, 0) + 1
+        self.vocabulary = {w for w in vocabulary if len(w) > 2}
+        self._stems = {stem(w) for w in _words(" ".join(self.vocabulary))}
+        self._by_length: dict[int, list[str]] = {}
+        for word in self.vocabulary:
+            self._by_length.setdefault(len(word), []).append(word)
+        self.aliases: dict[tuple[str, ...], str] = {}
+        for key, doc_id in names:
+            if self.aliases.setdefault(key, doc_id) != doc_id:
+                self.aliases[key] = ""  # ambiguous: names no single document
+        for word, doc_id in candidates.items():
+            # A single title word names its approach only where the texts use it
+            # mostly there ("pause"), not where it is everyday vocabulary ("coordination").
+            counts = usage.get(word, {})
+            total = sum(counts.values())
+            own = counts.get(doc_id, 0)
+            if doc_id and (total == 0 or (own >= max(counts.values()) and own / total >= 0.3)):
+                self.aliases.setdefault((word,), doc_id)
+        self.titles = {d.doc_id: d.title for d in docs}
+        self._alias_words = {w for key in self.aliases for w in key}
+
+    # -- spelling -----------------------------------------------------------
+
+    def correct(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """Misspelled words replaced: by a close word of the corpus, else by
+        the English dictionary's correction. A word known to either is kept."""
+        fixes: list[tuple[str, str]] = []
+        english = _english()
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            low = word.lower()
+            if len(low) < 4 or low in self.vocabulary or low in _COMMON or self._stem(low) in self._stems:
+                return word
+            if not english.unknown([low]):
+                return word
+            candidates = [w for n in range(len(low) - 2, len(low) + 3) for w in self._by_length.get(n, ())]
+            close = difflib.get_close_matches(low, candidates, n=1, cutoff=0.78)
+            fixed = close[0] if close else english.correction(low)
+            if not fixed or fixed == low:
+                return word
+            fixes.append((word, fixed))
+            return fixed
+
+        return re.sub(r"[A-Za-z][A-Za-z\-']+", fix, text), tuple(fixes)
+
+    # -- reading ------------------------------------------------------------
+
+    def read(self, question: str) -> QueryPlan:
+        text, fixes = self.correct(question)
+        mentions = self.mentions(text)
+        approaches = tuple(dict.fromkeys(m.doc_id for m in mentions))
+        low = text.lower()
+        dimensions = tuple(d for d, pats in DIMENSIONS.items() if any(re.search(p, low) for p in pats))
+        if "If alignment hard" in dimensions or "If alignment easy" in dimensions:
+            # "…if alignment is hard" is not a question about tractability
+            dimensions = tuple(d for d in dimensions if d != "Tractability" or re.search(r"tractab", low))
+        rating = None
+        if dimensions or _LISTING.search(low):
+            for name, pattern in _RATINGS.items():
+                if re.search(pattern, low):
+                    rating = name
+                    break
+        section = next((key for key, pats in SECTIONS.items() if any(re.search(p, low) for p in pats)), None)
+        residual = self.residual(text, mentions)
+        cues = tuple(dict.fromkeys(h for q, h in HEADING_CUES if re.search(q, residual, re.I)))
+        return QueryPlan(
+            text=text,
+            approaches=approaches,
+            dimensions=dimensions,
+            rating=rating,
+            overall=bool(_OVERALL.search(low)),
+            listing=bool(_LISTING.search(low)) and len(approaches) < 2,
+            section=section,
+            residual=residual,
+            corrections=fixes,
+            cues=cues,
+        )
+
+    def mentions(self, text: str) -> list[Mention]:
+        """Approaches named in ``text``, longest alias first, no overlaps."""
+        words = _words(text)
+        stems = [self._stem(w) for w in words]
+        taken = [False] * len(words)
+        found: list[Mention] = []
+        for size in range(4, 0, -1):
+            for start in range(0, len(words) - size + 1):
+                if any(taken[start : start + size]):
+                    continue
+                key = tuple(stems[start : start + size])
+                doc_id = self.aliases.get(key)
+                if doc_id is None and size == 1:
+                    doc_id = self._fuzzy(words[start])
+                if doc_id:
+                    found.append(Mention(doc_id, " ".join(words[start : start + size]), start))
+                    for i in range(start, start + size):
+                        taken[i] = True
+        return sorted(found, key=lambda m: m.start)
+
+    def _fuzzy(self, word: str) -> str | None:
+        if len(word) < 6 or word in self.vocabulary:
+            return None
+        close = difflib.get_close_matches(self._stem(word), list(self._alias_words), n=1, cutoff=0.85)
+        if close:
+            return self.aliases.get((close[0],)) or None
+        return None
+
+    def residual(self, text: str, mentions: Sequence[Mention] | None = None) -> str:
+        """``text`` without the approach names it contains."""
+        mentions = self.mentions(text) if mentions is None else mentions
+        out = text
+        for m in mentions:
+            out = re.sub(r"\b" + r"\W+".join(map(re.escape, m.alias.split())) + r"\b", " ", out, flags=re.I)
+        return re.sub(r"\s+", " ", out).strip()
+
+
+_ENGLISH: Any = None
+
+
+def _english() -> Any:
+    """The English dictionary of pyspellchecker (loaded once)."""
+    global _ENGLISH
+    if _ENGLISH is None:
+        from spellchecker import SpellChecker
+
+        _ENGLISH = SpellChecker(distance=1)
+    return _ENGLISH
+
+
+def section_matches(key: str, section: str) -> bool:
+    return bool(_SECTION_TITLES[key].search(section.split(" › ")[-1]))
+
+
+def cue_matches(cues: Sequence[str], section: str) -> bool:
+    """Whether a section heading is one the question's cues point at."""
+    heading = section.split(" › ")[-1]
+    return any(re.search(c, heading, re.I) for c in cues)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _aliases(doc_id: str, title: str, extra: Iterable[str]) -> list[str]:
+    """Names a document goes by: its title, the title's parts, its id, its aliases."""
+    names = [title, re.sub(r"\(.*?\)", " ", title), doc_id.split("/")[-1].replace("-", " "), *extra]
+    parts: list[str] = []
+    for name in names:
+        for part in re.split(r"\s*(?:/|&|\band\b|:|,|\(|\))\s*", name):
+            part = part.strip()
+            if part and not all(w in _GENERIC for w in _words(part)):
+                parts.append(part)
+    # a distinctive single word of the title ("Pause" of "Pause Advocacy")
+    for word in _words(title) + _words(doc_id.replace("-", " ")):
+        if word not in _GENERIC and len(word) > 2:
+            parts.append(word)
+    return list(dict.fromkeys(names + parts))
+
+
+_COMMON = set(
+    """about above after again against would could should there their these those which while where whose
+    actually really think people something anything everything nothing someone anyone everyone""".split()
+)
