@@ -62,6 +62,15 @@ def _leans_on_history(plan: QueryPlan) -> bool:
     )
 
 
+def _moves_on(plan: QueryPlan) -> bool:
+    """"What about <a subject of its own>…" opens a new topic."""
+    match = re.match(r"\s*(?:and |so |ok(?:ay)?,? )?(?:what|how) about\s+(.*)", plan.text, re.I)
+    if not match:
+        return False
+    subject = re.split(r"[,?;:]", match.group(1))[0]
+    return not _PRONOUN.search(subject) and len(content_words(subject)) >= 2
+
+
 def _bare(residual: str) -> bool:
     """A question with (almost) nothing of its own once the approach names are gone."""
     return len(content_words(residual)) <= 1
@@ -151,6 +160,8 @@ class ChatSession:
             return plan
         before = previous.plan
         topic = previous.answer.citations[0]
+        if not plan.approaches and _moves_on(plan):
+            return plan  # "What about formal verification, …?" names a new subject in other words
         if not plan.approaches:
             # Same topic: "And would it be desirable?" is still about the last approach.
             approaches = before.approaches if before.approaches and not before.listing else (topic.doc_id,)

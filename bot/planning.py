@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from bot.answer import Answer, abstain, compose, compose_groups, compose_listing, evidence_is_weak
 from bot.markdown import OVERVIEW, Chunk
 from bot.matrix import DIMENSIONS, Cell, rating_level
-from bot.query import QueryPlan, cue_matches, section_matches
+from bot.query import QueryPlan, cue_matches, has_count, is_date_evidence, section_matches
 from bot.retrieval import Hit, HybridRetriever, Index, Ranking
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,10 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
             return compose_listing(question, query, cells, plan.dimensions, plan.rating)
 
     if len(approaches) >= 2:
-        groups = [_evidence_for(index, retriever, plan, doc_id, k) for doc_id in approaches]
-        return compose_groups(question, query, [g for g in groups if g])
+        groups = [g for g in (_evidence_for(index, retriever, plan, d, k) for d in approaches) if g]
+        if _fact_not_covered(plan, [h for g in groups for h in g]):
+            return abstain(question, query)
+        return compose_groups(question, query, groups)
 
     rankings = retriever.ranked(query, scope)
     targets = approaches or _likely_documents(retriever.fuse(rankings, 6, expand_tables=False))
@@ -47,19 +49,31 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if approaches and plan.residual and plan.residual != query and re.search(r"\w{3}", plan.residual):
         rankings += retriever.ranked(plan.residual, approaches, headings=True)
     if plan.cues:
-        rankings.append(_cue_ranking(index, plan, targets))
+        rankings.append(_cue_ranking(index, plan, targets[:1] if not approaches else approaches))
     hits = retriever.fuse(rankings, k)
     if not hits:
         return abstain(question, query)
     target = approaches[0] if approaches else hits[0].chunk.doc_id
     pinned = _pinned(index, plan, target if (approaches or plan.section) else None)
     structured = bool(pinned) and bool(approaches)
-    if not structured and evidence_is_weak(hits, named=bool(approaches)):
+    if not structured and (evidence_is_weak(hits, named=bool(approaches)) or _fact_not_covered(plan, hits)):
         return abstain(question, query)
     hits = _pin(retriever, hits, pinned)
     if not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section:
         hits = _demote_overview(hits)
     return compose(question, hits, query=query)
+
+
+def _fact_not_covered(plan: QueryPlan, hits: Sequence[Hit]) -> bool:
+    """A question after a specific fact whose names or numbers the evidence lacks."""
+    if not plan.fact:
+        return False
+    evidence = " ".join(h.chunk.text for h in hits[:3])
+    if any(name.lower() not in evidence.lower() for name in plan.names):
+        return True
+    if plan.date and not is_date_evidence(evidence):
+        return True
+    return plan.number and not has_count(evidence, exclude=plan.text)
 
 
 def _likely_documents(hits: Sequence[Hit], limit: int = 2) -> list[str]:

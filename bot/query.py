@@ -113,7 +113,12 @@ HEADING_CUES: tuple[tuple[str, str], ...] = (
     (r"\b(?:adopt\w*|pass(?:ed|es)?|enact\w*|uptake|standards?|box-checking)\b", r"adopt|standards"),
     (r"\b(?:keep up|keep pace|fast enough|quickly|too slow|lag\w*|behind)\b", r"keep up|keep pace|in time"),
     (r"\b(?:self-regulat\w*|police themselves|regulate themselves|trust(?:ed)? (?:the )?(?:labs|companies)|"
-     r"voluntar\w*|credible)\b", r"self-regulate|voluntary|credible"),
+     r"voluntar\w*|credible|believe (?:them|the labs|it)|stick to|keep (?:their|its) (?:word|promises?|commitments?)|"
+     r"follow through|honou?r)\b", r"self-regulate|voluntary|credible"),
+    (r"\b(?:defin\w*|specif\w*|precise(?:ly)?|write down|pin down)\b", r"specification"),
+    (r"\b(?:what happens (?:when|if)|how (?:do|does|would|will) (?:it|they|this|that)(?: \w+)? work|process|"
+     r"triggers?|mechanics)\b", r"how it works|mechanisms"),
+    (r"\b(?:used|use cases?|apply|applied|applications?|deploy\w*)\b", r"might be used|uses|how it works"),
     (r"\b(?:join\w*|job at|work(?:ing)? (?:at|inside|for) (?:a |an |the )?(?:lab|company)|inside|insiders?)\b",
      r"inside|insiders"),
     (r"\b(?:who (?:benefits|gains|wins|loses|pays)|winners?|losers?|distribut\w*|pay the)\b", r"benefit|pay the"),
@@ -178,6 +183,10 @@ class QueryPlan:
     corrections: tuple[tuple[str, str], ...] = field(default=())
     query: str = ""  # the standalone search text, when the conversation changed it
     cues: tuple[str, ...] = ()  # heading patterns the question points at
+    fact: bool = False  # asks for a specific fact (a number, a date, a name)
+    number: bool = False  # asks for a count or an amount
+    date: bool = False  # asks for a date or a year
+    names: tuple[str, ...] = ()  # proper names and numbers in the question (not approach names)
 
     @property
     def search_text(self) -> str:
@@ -248,11 +257,13 @@ class QueryReader:
             low = word.lower()
             if len(low) < 4 or low in self.vocabulary or low in _COMMON or self._stem(low) in self._stems:
                 return word
+            if any(ch.isupper() for ch in word[1:]) or (low.rstrip("s"),) in self.aliases:
+                return word  # an acronym ("RSPs", "LLMs") or a known name
             if not english.unknown([low]):
                 return word
             candidates = [w for n in range(len(low) - 2, len(low) + 3) for w in self._by_length.get(n, ())]
             close = difflib.get_close_matches(low, candidates, n=1, cutoff=0.78)
-            fixed = close[0] if close else english.correction(low)
+            fixed = close[0] if close else (english.correction(low) if len(low) >= 6 else None)
             if not fixed or fixed == low:
                 return word
             fixes.append((word, fixed))
@@ -280,7 +291,13 @@ class QueryReader:
         section = next((key for key, pats in SECTIONS.items() if any(re.search(p, low) for p in pats)), None)
         residual = self.residual(text, mentions)
         cues = tuple(dict.fromkeys(h for q, h in HEADING_CUES if re.search(q, residual, re.I)))
+        number = bool(_NUMBER_QUESTION.search(low))
+        date = bool(_DATE_QUESTION.search(low))
         return QueryPlan(
+            fact=number or date or bool(_FACT_QUESTION.search(low)),
+            number=number,
+            date=date,
+            names=self.names(text, mentions),
             text=text,
             approaches=approaches,
             dimensions=dimensions,
@@ -321,6 +338,21 @@ class QueryReader:
             return self.aliases.get((close[0],)) or None
         return None
 
+    def names(self, text: str, mentions: Sequence[Mention]) -> tuple[str, ...]:
+        """Proper names, acronyms and numbers in ``text``, other than approach names."""
+        named = {w for m in mentions for w in m.alias.lower().split()}
+        found = []
+        for match in re.finditer(r"\b(?:[A-Z][A-Za-z]*[A-Z][A-Za-z]*|[A-Z][a-z]{2,}|\d{3,})\b", text):
+            word = match.group(0)
+            start = match.start()
+            sentence_start = start == 0 or re.search(r"[.?!]\s*$", text[:start]) is not None
+            if word.isalpha() and word[0].isupper() and word[1:].islower() and sentence_start:
+                continue
+            if word.lower() in named or word.upper() in _COMMON_ACRONYMS or word.lower() in _COMMON:
+                continue
+            found.append(word)
+        return tuple(dict.fromkeys(found))
+
     def residual(self, text: str, mentions: Sequence[Mention] | None = None) -> str:
         """``text`` without the approach names it contains."""
         mentions = self.mentions(text) if mentions is None else mentions
@@ -331,6 +363,22 @@ class QueryReader:
 
 
 _ENGLISH: Any = None
+
+#: Questions after a count or an amount: answerable only from evidence holding a number.
+_NUMBER_QUESTION = re.compile(
+    r"\b(?:how many (?:people|researchers|employees|staff|parameters|gpus|chips|dollars|papers|countries|labs|"
+    r"signatories|signers)|how much (?:money|funding|did|was|is spent|does it cost)|salary|salaries|earn|budget|"
+    r"accuracy|how accurate|percent(?:age)?|what fraction|what share)\b"
+)
+#: Questions after a date or a year: answerable only from evidence holding one.
+_DATE_QUESTION = re.compile(r"\b(?:(?:in )?(?:what|which) year|when (?:did|was|were|will)|(?:what|which|exact) (?:\w+ )?date)\b")
+_MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
+#: Questions after a specific fact the documents would have to state.
+_FACT_QUESTION = re.compile(
+    r"\b(?:what (?:exact|specific|precise)|word for word|verbatim|which (?:gpu|gpus|chip|chips|company|companies|"
+    r"country|person|ceo)|who (?:founded|invented|runs|leads|won|is the ceo))\b"
+)
+_COMMON_ACRONYMS = {"AI", "AIS", "AGI", "ASI", "LLM", "LLMS", "ML", "I"}
 
 
 def _english() -> Any:
@@ -345,6 +393,21 @@ def _english() -> Any:
 
 def section_matches(key: str, section: str) -> bool:
     return bool(_SECTION_TITLES[key].search(section.split(" › ")[-1]))
+
+
+def is_date_evidence(text: str) -> bool:
+    return re.search(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b", text, re.I) is not None
+
+
+def has_count(text: str, exclude: str = "") -> bool:
+    """Whether ``text`` holds a number that is not a year and not one of ``exclude``'s."""
+    skip = set(re.findall(r"\d+", exclude))
+    for number in re.findall(r"\d[\d,.]*", text):
+        digits = number.strip(",.")
+        if digits in skip or re.fullmatch(r"(?:19|20)\d\d", digits):
+            continue
+        return True
+    return False
 
 
 def cue_matches(cues: Sequence[str], section: str) -> bool:
@@ -366,6 +429,10 @@ def _aliases(doc_id: str, title: str, extra: Iterable[str]) -> list[str]:
             part = part.strip()
             if part and not all(w in _GENERIC for w in _words(part)):
                 parts.append(part)
+    # the initials of a title of three words or more ("RSP" of "Responsible Scaling Policies")
+    initials = "".join(w[0] for w in _words(re.sub(r"\(.*?\)", " ", title)))
+    if len(initials) >= 3 and "&" not in title and "/" not in title:
+        parts.append(initials)
     # a distinctive single word of the title ("Pause" of "Pause Advocacy")
     for word in _words(title) + _words(doc_id.replace("-", " ")):
         if word not in _GENERIC and len(word) > 2:
