@@ -155,7 +155,8 @@ def group_hits(hits: Sequence[Hit]) -> list[_Group]:
     """Hits grouped by table (rows) or passage, in order of first appearance."""
     groups: dict[str, _Group] = {}
     for hit in hits:
-        key = hit.chunk.table.table_id if hit.chunk.table else hit.chunk.chunk_id
+        chunk = hit.chunk
+        key = chunk.table.table_id if chunk.table else f"{chunk.doc_id}::{chunk.section}"
         groups.setdefault(key, _Group(key, [])).hits.append(hit)
     return list(groups.values())
 
@@ -222,7 +223,10 @@ def _related(groups: list[_Group]) -> list[_Group]:
 def _render(group: _Group, numbering: _Numbering, full: bool) -> str:
     table = group.table
     if table is None:
-        return _render_passage(group.first, numbering, full)
+        passages = sorted(group.hits, key=lambda h: h.chunk.position)
+        if not full:
+            passages = [h for h in group.hits][:1]
+        return "\n".join(_render_passage(h.chunk, numbering, full, heading=i == 0) for i, h in enumerate(passages))
     if table.kind == "crux":
         return _render_crux(group, numbering, full)
     if table.kind == "assessment":
@@ -255,7 +259,8 @@ def _render_crux(group: _Group, numbering: _Numbering, full: bool) -> str:
 
 def _render_assessment(group: _Group, numbering: _Numbering) -> str:
     lines = []
-    for hit in group.hits:
+    asked = [h for h in group.hits if h.pinned]
+    for hit in asked or group.hits:
         if hit.expanded:
             continue
         cells = dict(hit.chunk.cells)
@@ -266,7 +271,7 @@ def _render_assessment(group: _Group, numbering: _Numbering) -> str:
         sentence = f"**{_md(hit.chunk.title)}** rates **{_md(rating)}** on *{_md(dimension)}*"
         sentence += f": {_md(note)}" if note else ""
         lines.append(f"- {sentence} {numbering.cite(hit.chunk)}")
-        if len(lines) >= 2:
+        if len(lines) >= (4 if asked else 2):
             break
     return f"{_heading(group.first)}\n" + "\n".join(lines)
 
@@ -287,16 +292,19 @@ def _render_rows(group: _Group, numbering: _Numbering, full: bool) -> str:
     return f"{_heading(group.first)}\n" + "\n".join(lines)
 
 
-def _render_passage(chunk: Chunk, numbering: _Numbering, full: bool) -> str:
+def _render_passage(chunk: Chunk, numbering: _Numbering, full: bool, heading: bool = True) -> str:
     body = chunk.body
     limit = MAX_QUOTE if full else MAX_QUOTE // 2
     if len(body) > limit:
         cut = body.rfind("\n", 0, limit)
         body = body[: cut if cut > limit // 2 else limit].rstrip() + " …"
     lines = body.split("\n")
+    head = f"{_heading(chunk)}\n" if heading else ""
     if len(lines) > 1:
-        return f"{_heading(chunk)} {numbering.cite(chunk)}\n" + "\n".join(_md(line, keep_list=True) for line in lines)
-    return f"{_heading(chunk)}: {_md(body)} {numbering.cite(chunk)}"
+        return f"{head}{_md(lines[0])} {numbering.cite(chunk)}\n" + "\n".join(
+            _md(line, keep_list=True) for line in lines[1:]
+        )
+    return f"{head}{_md(body)} {numbering.cite(chunk)}"
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")

@@ -121,7 +121,7 @@ def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc
     """The best evidence one approach offers for the question."""
     pinned = _pinned(index, plan, doc_id)
     if pinned:
-        return [Hit(c, 1.0, None, None) for c in pinned]
+        return [Hit(c, 1.0, None, None, pinned=True) for c in pinned]
     text = plan.residual if re.search(r"\w{3}", plan.residual) else plan.search_text
     rankings = retriever.ranked(text, {doc_id}, headings=True) + retriever.ranked(plan.search_text, {doc_id})
     if plan.cues:
@@ -153,7 +153,7 @@ def _pin(retriever: HybridRetriever, hits: list[Hit], pinned: Sequence[Chunk]) -
     top = max((h.score for h in hits), default=0.0) + 1e-3
     by_id = {h.chunk.chunk_id: h for h in hits}
     first = [
-        Hit(c, top, by_id[c.chunk_id].dense if c.chunk_id in by_id else None, None) for c in pinned
+        Hit(c, top, by_id[c.chunk_id].dense if c.chunk_id in by_id else None, None, pinned=True) for c in pinned
     ]
     ids = {c.chunk_id for c in pinned}
     return first + [h for h in hits if h.chunk.chunk_id not in ids]

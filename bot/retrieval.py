@@ -42,6 +42,7 @@ class Hit:
     dense: float | None  # cosine similarity, when in the dense list
     lexical: float | None  # BM25 score, when in the lexical list
     expanded: bool = False  # added as a sibling row of a retrieved table row
+    pinned: bool = False  # asked for by structure (a dimension's row, a named section)
 
 
 class Index:
