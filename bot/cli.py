@@ -150,46 +150,125 @@ def chat_cmd(index_dir: str | None, chroma_url: str | None, corpus_dir: str | No
     serve(index_dir=index_dir, chroma_url=chroma_url, host=host, port=port)
 
 
-@main.command("eval")
+class _DefaultGroup(click.Group):
+    """A group whose first argument, when not a subcommand, goes to ``run``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group("eval", cls=_DefaultGroup)
+def eval_group() -> None:
+    """Evaluate answers with a YAML file of test prompts.
+
+    `bot eval FILE` runs the prompts (same as `bot eval run FILE`);
+    `bot eval generate CORPUS -o FILE` writes one prompt per table row;
+    `bot eval coverage FILE` lists the table rows no prompt retrieves.
+    """
+
+
+@eval_group.command("run")
 @click.argument("prompts", type=click.Path())
 @index_option
 @click.option("--corpus", "corpus_dir", type=click.Path(), default=None, help="Index this folder first.")
 @click.option("--k", default=3, show_default=True, type=int, help="Cut-off for recall@k.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Write the JSON report here.")
+@click.option("--report", "report_out", type=click.Path(dir_okay=False), default=None,
+              help="Write a markdown report here (and its chart as .png beside it).")
 @click.option("--min-recall", type=float, default=None, help="Fail unless recall@k reaches this.")
+@click.option("--min-mrr", type=float, default=None, help="Fail unless MRR reaches this.")
 @click.option("--min-phrases", type=float, default=None, help="Fail unless the phrase pass rate reaches this.")
+@click.option("--min-abstention", type=float, default=None, help="Fail unless abstention precision and recall reach this.")
+@click.option("--min-citations", type=float, default=None, help="Fail unless this share of answers has valid citations.")
+@click.option("--max-median-chars", type=float, default=None, help="Fail if the median answer is longer.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @_edge
-def eval_cmd(
+def eval_run(
     prompts: str,
     index_dir: str | None,
     corpus_dir: str | None,
     k: int,
     json_out: str | None,
+    report_out: str | None,
     min_recall: float | None,
+    min_mrr: float | None,
     min_phrases: float | None,
+    min_abstention: float | None,
+    min_citations: float | None,
+    max_median_chars: float | None,
+    quiet: bool,
 ) -> None:
     """Run a YAML file of test PROMPTS and print the metrics."""
-    from bot.evaluation import evaluate, to_json
+    from bot.evaluation import evaluate, fmt, to_json, write_report
 
-    rep = evaluate(prompts, index=index_dir, corpus=corpus_dir, k=k, progress=True)
+    rep = evaluate(prompts, index=index_dir, corpus=corpus_dir, k=k, progress=not quiet)
     m = rep.metrics
     click.echo(
-        f"{m.cases} cases, {m.passed} passed: recall@{k} {m.recall_at_k:.3f}  MRR {m.mrr:.3f}  "
-        f"phrases {m.phrase_pass:.3f}  abstention P {m.abstention_precision:.3f} R {m.abstention_recall:.3f}  "
-        f"citations valid {m.citation_validity:.3f}  median {m.median_answer_chars:.0f} chars  "
-        f"p50 {m.latency_p50_ms:.0f} ms"
+        f"{m.cases} cases, {m.passed} passed\n"
+        f"  recall@{k} {fmt(m.recall_at_k)} (documents {fmt(m.doc_recall_at_k)})   MRR {fmt(m.mrr)}   "
+        f"phrases {fmt(m.phrase_pass)}\n"
+        f"  abstention precision {fmt(m.abstention_precision)} recall {fmt(m.abstention_recall)}   "
+        f"valid citations {m.citation_validity:.3f}\n"
+        f"  answer length median {m.median_answer_chars:.0f} p90 {m.p90_answer_chars:.0f} chars   "
+        f"latency p50 {m.latency_p50_ms:.0f} ms p95 {m.latency_p95_ms:.0f} ms"
     )
+    for r in rep.failures[:5]:
+        click.echo(f"  failing: {r.id}: {r.question}")
     if json_out:
         with open(json_out, "w", encoding="utf-8") as out:
             out.write(to_json(rep))
-    missed = []
-    if min_recall is not None and m.recall_at_k < min_recall:
-        missed.append(f"recall@{k} {m.recall_at_k:.3f} < {min_recall}")
-    if min_phrases is not None and m.phrase_pass < min_phrases:
-        missed.append(f"phrase pass {m.phrase_pass:.3f} < {min_phrases}")
+    if report_out:
+        click.echo(f"report: {write_report(rep, report_out)}")
+    checks = [
+        (min_recall, m.recall_at_k, f"recall@{k}"),
+        (min_mrr, m.mrr, "MRR"),
+        (min_phrases, m.phrase_pass, "phrase pass"),
+        (min_abstention, min(m.abstention_precision or 0.0, m.abstention_recall or 0.0), "abstention"),
+        (min_citations, m.citation_validity, "valid citations"),
+    ]
+    missed = [
+        f"{name} {fmt(value)} < {floor}"
+        for floor, value, name in checks
+        if floor is not None and (value is None or value < floor)
+    ]
+    if max_median_chars is not None and m.median_answer_chars > max_median_chars:
+        missed.append(f"median answer {m.median_answer_chars:.0f} > {max_median_chars:.0f} chars")
     if missed:
         click.secho("threshold missed: " + "; ".join(missed), fg="red", err=True)
         sys.exit(1)
+
+
+@eval_group.command("generate")
+@click.argument("corpus", type=click.Path())
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The YAML file to write.")
+@_edge
+def eval_generate(corpus: str, output: str) -> None:
+    """Write one test prompt per table row of CORPUS, each expecting its own row."""
+    from bot.errors import CorpusError
+    from bot.evaluation import generate_cases, write_cases
+
+    cases = generate_cases(corpus)
+    if not cases:
+        raise CorpusError(f"no table rows in {corpus}")
+    write_cases(cases, output)
+    click.echo(f"wrote {len(cases)} prompts to {output}")
+
+
+@eval_group.command("coverage")
+@click.argument("prompts", type=click.Path())
+@index_option
+@click.option("--k", default=3, show_default=True, type=int, help="A row counts as covered in the top k citations.")
+@_edge
+def eval_coverage(prompts: str, index_dir: str | None, k: int) -> None:
+    """List the table rows that no prompt of PROMPTS retrieves in its top k."""
+    from bot.evaluation import coverage
+
+    result = coverage(prompts, index=index_dir, k=k)
+    click.echo(f"{result.covered} of {result.rows} table rows retrieved in the top {k} by some prompt")
+    for row in result.missing:
+        click.echo(f"  not covered: {row}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -114,13 +114,15 @@ class CaseResult:
 
 @dataclass(frozen=True)
 class Metrics:
+    """Summary metrics; a rate is None when no case could measure it."""
+
     cases: int
-    recall_at_k: float
-    doc_recall_at_k: float
-    mrr: float
-    phrase_pass: float
-    abstention_precision: float
-    abstention_recall: float
+    recall_at_k: float | None
+    doc_recall_at_k: float | None
+    mrr: float | None
+    phrase_pass: float | None
+    abstention_precision: float | None
+    abstention_recall: float | None
     citation_validity: float
     median_answer_chars: float
     p90_answer_chars: float
@@ -420,9 +422,14 @@ def report(file: str, k: int, results: Sequence[CaseResult]) -> Report:
     return Report(file=file, k=k, metrics=_metrics(results), by_tag=by_tag, results=tuple(results), failures=failures)
 
 
-def _mean(values: Iterable[float | None], empty: float = 1.0) -> float:
+def _mean(values: Iterable[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
-    return round(sum(vals) / len(vals), 4) if vals else empty
+    return round(sum(vals) / len(vals), 4) if vals else None
+
+
+def fmt(value: float | None, spec: str = ".3f") -> str:
+    """A metric for display: ``n/a`` when it could not be measured."""
+    return "n/a" if value is None else format(value, spec)
 
 
 def _pct(values: Sequence[float], q: float) -> float:
@@ -447,7 +454,7 @@ def _metrics(results: Sequence[CaseResult]) -> Metrics:
         phrase_pass=_mean((1.0 if r.phrases_pass else 0.0) for r in phrase_cases),
         abstention_precision=_mean((1.0 if r.expected_abstain else 0.0) for r in abstained),
         abstention_recall=_mean((1.0 if r.abstained else 0.0) for r in should),
-        citation_validity=_mean(1.0 if r.citations_valid else 0.0 for r in results),
+        citation_validity=_mean(1.0 if r.citations_valid else 0.0 for r in results) or 0.0,
         median_answer_chars=round(statistics.median(lengths), 1) if lengths else 0.0,
         p90_answer_chars=_pct(lengths, 0.9),
         latency_p50_ms=_pct(latencies, 0.5),
@@ -458,3 +465,190 @@ def _metrics(results: Sequence[CaseResult]) -> Metrics:
 
 def to_json(rep: Report) -> str:
     return json.dumps(rep.to_dict(), indent=2, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------
+# Reports
+
+
+def to_markdown(rep: Report, chart: str | None = None) -> str:
+    """A report readable on its own: metrics, per-tag table, failures worst first."""
+    m = rep.metrics
+    lines = [
+        f"# Evaluation of `{rep.file}`",
+        "",
+        f"{m.cases} cases, {m.passed} passed.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| recall@{rep.k} (expected source, with its section) | {fmt(m.recall_at_k)} |",
+        f"| recall@{rep.k} (expected document) | {fmt(m.doc_recall_at_k)} |",
+        f"| MRR | {fmt(m.mrr)} |",
+        f"| phrase pass rate | {fmt(m.phrase_pass)} |",
+        f"| abstention precision | {fmt(m.abstention_precision)} |",
+        f"| abstention recall | {fmt(m.abstention_recall)} |",
+        f"| valid citations | {m.citation_validity:.3f} |",
+        f"| median / p90 answer length (chars) | {m.median_answer_chars:.0f} / {m.p90_answer_chars:.0f} |",
+        f"| latency p50 / p95 (ms) | {m.latency_p50_ms:.0f} / {m.latency_p95_ms:.0f} |",
+        "",
+        "## By tag",
+        "",
+        "| tag | cases | passed | recall | MRR | phrases | abstention P | abstention R |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for tag, t in rep.by_tag.items():
+        lines.append(
+            f"| {tag} | {t.cases} | {t.passed} | {fmt(t.recall_at_k, '.2f')} | {fmt(t.mrr, '.2f')} | "
+            f"{fmt(t.phrase_pass, '.2f')} | {fmt(t.abstention_precision, '.2f')} | {fmt(t.abstention_recall, '.2f')} |"
+        )
+    if chart:
+        lines += ["", f"![metrics per tag]({chart})"]
+    lines += ["", f"## Failing cases, worst first ({len(rep.failures)})", ""]
+    for r in rep.failures:
+        lines.append(f"### {r.id} ({', '.join(r.tags)})")
+        lines.append("")
+        lines.append(f"- question: {r.question}")
+        if r.query != r.question:
+            lines.append(f"- searched as: {r.query}")
+        expected = "abstain" if r.expected_abstain else ", ".join(
+            f"{s['doc_id']} › {s['section']}" if s.get("section") else s["doc_id"] for s in r.expected_sources
+        )
+        lines.append(f"- expected: {expected}")
+        got = "abstained" if r.abstained else ", ".join(f"[{c['n']}] {c['doc_id']} › {c['section']}" for c in r.citations[:4])
+        lines.append(f"- got: {got}")
+        if r.phrases_missing:
+            lines.append("- missing phrases: " + "; ".join(r.phrases_missing))
+        if r.forbidden_found:
+            lines.append("- forbidden phrases found: " + "; ".join(r.forbidden_found))
+        if r.citation_problems:
+            lines.append("- citation problems: " + "; ".join(r.citation_problems))
+        if r.error:
+            lines.append(f"- error: {r.error}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(rep: Report, path: str | os.PathLike[str]) -> Path:
+    """Write the markdown report and its bar chart PNG (``<name>.png``) beside it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    chart = path.with_suffix(".png")
+    plot_by_tag(rep, chart)
+    path.write_text(to_markdown(rep, chart.name), "utf-8")
+    return path
+
+
+def plot_by_tag(rep: Report, path: Path) -> None:
+    """A grouped bar chart of recall, MRR and phrase pass rate per tag."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tags = list(rep.by_tag)
+    series = {
+        f"recall@{rep.k}": [rep.by_tag[t].recall_at_k or 0.0 for t in tags],
+        "MRR": [rep.by_tag[t].mrr or 0.0 for t in tags],
+        "phrases": [rep.by_tag[t].phrase_pass or 0.0 for t in tags],
+        "passed": [rep.by_tag[t].passed / max(1, rep.by_tag[t].cases) for t in tags],
+    }
+    width = 0.2
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(tags) + 2), 4))
+    for i, (name, values) in enumerate(series.items()):
+        ax.bar([x + i * width for x in range(len(tags))], values, width, label=name)
+    ax.set_xticks([x + 1.5 * width for x in range(len(tags))], tags, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    ax.set_title(f"{Path(rep.file).name}: metrics per tag")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=4, fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------
+# Prompts generated from the tables
+
+
+def generate_cases(corpus: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """One question per table row of a corpus, each expecting its own row."""
+    from bot.markdown import PATH_SEP, load_corpus
+
+    cases: list[dict[str, Any]] = []
+    for doc in load_corpus(corpus).documents:
+        for chunk in doc.chunks:
+            if chunk.table is None or chunk.row is None:
+                continue
+            cells = [(h, c) for h, c in chunk.cells if c]
+            if not cells:
+                continue
+            table = chunk.table
+            heading = table.section.split(PATH_SEP)[-1]
+            if table.kind == "assessment":
+                question = f"How does {doc.title} rate on {cells[0][1]}?"
+                phrases = [c for h, c in cells if h.lower() in ("notes", "note")] or [cells[-1][1]]
+            elif table.kind == "crux":
+                crux = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", heading, flags=re.I)
+                question = f"What are the arguments on '{crux}'?"
+                phrases = [c for _, c in cells]
+            elif len(cells) >= 2:
+                question = f"In {doc.title}, what is the {cells[1][0].lower()} of {cells[0][1]}?"
+                phrases = [cells[1][1]]
+            else:
+                question = f"What does {doc.title} say about {cells[0][1]}?"
+                phrases = [cells[0][1]]
+            cases.append(
+                {
+                    "id": f"{doc.doc_id.replace('/', '-')}-{chunk.position:03d}",
+                    "turns": [question],
+                    "expected_sources": [{"doc_id": doc.doc_id, "section": table.section, "row": chunk.body}],
+                    "must_include": phrases[:2],
+                    "tags": ["generated", table.kind],
+                }
+            )
+    return cases
+
+
+def write_cases(cases: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> None:
+    import yaml
+
+    header = "# Generated by `bot eval generate`: one question per table row, each expecting its own row.\n"
+    Path(path).write_text(header + yaml.safe_dump({"cases": list(cases)}, sort_keys=False, allow_unicode=True), "utf-8")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    rows: int
+    covered: int
+    missing: tuple[str, ...]  # "title › section — row" of rows no prompt retrieves
+
+
+def coverage(
+    prompts: str | os.PathLike[str], *, index: str | os.PathLike[str] | None = None, k: int = 3
+) -> Coverage:
+    """The table rows of an index that no prompt of a file retrieves in its top ``k`` citations."""
+    from bot.chat import ChatSession
+    from bot.retrieval import Index
+
+    cases = load_cases(prompts)
+    opened = Index.open(index)
+    seen: set[str] = set()
+    for case in cases:
+        session = ChatSession(index)
+        answer = None
+        try:
+            for turn in case.turns:
+                answer = session.ask(turn)
+        except BotError:
+            continue
+        if answer is not None:
+            seen.update(c.chunk_id for c in answer.citations[:k])
+    rows = [c for c in opened.catalog.chunks.values() if c.kind == "row"]
+    missing = sorted(
+        (c for c in rows if c.chunk_id not in seen), key=lambda c: (c.doc_id, c.position)
+    )
+    return Coverage(
+        rows=len(rows),
+        covered=len(rows) - len(missing),
+        missing=tuple(f"{c.title} › {c.section} — {c.body}" for c in missing),
+    )

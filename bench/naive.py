@@ -1,0 +1,137 @@
+"""Side by side: approach-bot against the standard LangChain RAG recipe.
+
+The naive pipeline: RecursiveCharacterTextSplitter(chunk_size=1000,
+chunk_overlap=200) over the raw markdown files, the same embedding model,
+Chroma (cosine), top 4 chunks, and the answer = the top 3 chunks stuffed
+together. It retrieves on the last message only and never abstains. Each
+chunk is cited with the document it came from and the section heading in
+force where the chunk starts.
+
+    python bench/naive.py evals/approaches.yaml --corpus ../shared/approaches
+
+prints one table with both systems' metrics on the same prompt file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bot.answer import Answer, Citation
+from bot.embedding import Embedder
+from bot.evaluation import Metrics, evaluate
+
+
+class _Embeddings:
+    """The project's embedder behind LangChain's Embeddings interface."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_query(text)
+
+
+def naive_pipeline(corpus: Path, workdir: Path) -> Any:
+    """Index ``corpus`` the standard way; return ``ask(question) -> Answer``."""
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
+    docs = []
+    for path in sorted(corpus.rglob("*.md")):
+        text = path.read_text("utf-8", errors="replace")
+        doc_id = path.relative_to(corpus).with_suffix("").as_posix()
+        title = next(iter(re.findall(r"^title:\s*(.+)$", text, re.M)), doc_id)
+        for piece in splitter.split_documents([Document(page_content=text, metadata={"doc_id": doc_id, "title": title})]):
+            start = piece.metadata.get("start_index", 0)
+            headings = re.findall(r"^#{1,6}\s+(.+?)\s*$", text[: start + 1], re.M)
+            piece.metadata["section"] = headings[-1] if headings else "Overview"
+            docs.append(piece)
+    import chromadb
+    from chromadb.config import Settings
+
+    client = chromadb.PersistentClient(path=str(workdir), settings=Settings(anonymized_telemetry=False))
+    store = Chroma(
+        client=client,
+        collection_name="naive",
+        embedding_function=_Embeddings(Embedder.default()),
+        collection_configuration={"hnsw": {"space": "cosine"}},
+    )
+    store.add_documents(docs)
+
+    def ask(question: str) -> Answer:
+        found = store.similarity_search_with_score(question, k=4)
+        citations = [
+            Citation(
+                n=i,
+                doc_id=d.metadata["doc_id"],
+                title=d.metadata["title"],
+                section=d.metadata["section"],
+                text=d.page_content,
+                score=1.0 - float(dist),
+            )
+            for i, (d, dist) in enumerate(found, start=1)
+        ]
+        text = "\n\n".join(f"{d.page_content} [{i}]" for i, (d, _) in enumerate(found[:3], start=1))
+        return Answer(question=question, text=text, citations=citations[:3], abstained=False, query=question)
+
+    return ask, len(docs)
+
+
+ROWS = [
+    ("recall_at_k", "recall@3 (source with section)", "{:.3f}"),
+    ("doc_recall_at_k", "recall@3 (document)", "{:.3f}"),
+    ("mrr", "MRR", "{:.3f}"),
+    ("phrase_pass", "phrase pass rate", "{:.3f}"),
+    ("abstention_precision", "abstention precision", "{:.3f}"),
+    ("abstention_recall", "abstention recall", "{:.3f}"),
+    ("citation_validity", "valid citations", "{:.3f}"),
+    ("median_answer_chars", "median answer (chars, lower is better)", "{:.0f}"),
+    ("p90_answer_chars", "p90 answer (chars, lower is better)", "{:.0f}"),
+    ("latency_p50_ms", "latency p50 (ms)", "{:.0f}"),
+    ("latency_p95_ms", "latency p95 (ms)", "{:.0f}"),
+]
+
+
+def table(ours: Metrics, naive: Metrics, cases: int) -> str:
+    lines = [
+        f"| metric ({cases} cases) | approach-bot | naive LangChain recipe |",
+        "|---|---|---|",
+    ]
+    a, b = asdict(ours), asdict(naive)
+    for key, label, spec in ROWS:
+        show = [("n/a" if v[key] is None else spec.format(v[key])) for v in (a, b)]
+        lines.append(f"| {label} | {show[0]} | {show[1]} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("prompts")
+    parser.add_argument("--corpus", required=True)
+    args = parser.parse_args(argv)
+    corpus = Path(args.corpus)
+    with tempfile.TemporaryDirectory() as tmp:
+        from bot import build_index
+
+        build_index(corpus, Path(tmp) / "index")
+        ours = evaluate(args.prompts, index=Path(tmp) / "index")
+        ask, chunks = naive_pipeline(corpus, Path(tmp) / "naive")
+        naive = evaluate(args.prompts, session_factory=lambda: ask)
+    print(table(ours.metrics, naive.metrics, ours.metrics.cases))
+    print(f"\nnaive pipeline: {chunks} chunks of ≤1000 characters; approach-bot: one chunk per table row or section passage")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
