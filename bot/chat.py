@@ -13,11 +13,13 @@ import logging
 import os
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 
 from bot.answer import Answer
 from bot.errors import QuestionError
+from bot.llm import LLMComposer
+from bot.llm import configured as llm_setting
 from bot.planning import answer_plan
 from bot.query import QueryPlan
 from bot.retrieval import Index
@@ -119,11 +121,21 @@ class ChatSession:
         chroma_url: str | None = None,
         k: int = K,
         doc_ids: Collection[str] | None = None,
+        llm: str | None = None,
     ):
+        """Args:
+            index_dir: the index folder (default ``BOT_INDEX_DIR`` or ``index``).
+            chroma_url: a Chroma server (default ``BOT_CHROMA_URL``).
+            k: how many fused hits an answer is composed from.
+            doc_ids: limit every search to these documents.
+            llm: ``provider:model`` to word answers with (default ``BOT_LLM``; none: grounded only).
+        """
         self.index_dir = index_dir
         self.chroma_url = chroma_url
         self.k = k
         self.doc_ids = set(doc_ids) if doc_ids else None
+        spec = llm if llm is not None else llm_setting()
+        self.llm = LLMComposer(spec) if spec else None
         self.history: list[Turn] = []
 
     @property
@@ -141,15 +153,37 @@ class ChatSession:
             QuestionError: the question is empty.
             IndexMissingError, IndexMismatchError: the index cannot be used.
         """
+        final: Answer | None = None
+        for _, answer in self.stream(question, doc_ids):
+            final = answer or final
+        assert final is not None
+        return final
+
+    def stream(
+        self, question: str, doc_ids: Collection[str] | None = None
+    ) -> Iterator[tuple[str, Answer | None]]:
+        """Answer step by step: ``(text so far, None)`` while it is written,
+        then ``(text, Answer)`` once, last. The turn joins the history at the end."""
         started = time.perf_counter()
         text, notice = clean_question(question)
         scope = set(doc_ids) if doc_ids else self.doc_ids
         index = self.index
         plan = self._standalone(index.reader.read(text))
-        answer = answer_plan(index, question, plan, scope, self.k)
-        answer = replace(answer, notice=notice, seconds=time.perf_counter() - started)
-        self.history.append(Turn(question, answer, plan))
-        return answer
+        grounded = replace(answer_plan(index, question, plan, scope, self.k), notice=notice)
+        final = grounded
+        if self.llm is None or grounded.abstained:
+            words = grounded.text.split(" ")
+            for end in range(8, len(words), 8):
+                yield " ".join(words[:end]), None
+        else:
+            for partial, answer in self.llm.stream(grounded):
+                if answer is None:
+                    yield partial, None
+                else:
+                    final = answer
+        final = replace(final, seconds=time.perf_counter() - started)
+        self.history.append(Turn(question, final, plan))
+        yield final.text, final
 
     # -- follow-ups ---------------------------------------------------------
 
@@ -193,6 +227,7 @@ def ask(
     *,
     chroma_url: str | None = None,
     doc_ids: Collection[str] | None = None,
+    llm: str | None = None,
 ) -> Answer:
     """Answer one question from the index in ``index_dir``.
 
@@ -200,4 +235,4 @@ def ask(
         >>> ask("is US-China cooperation possible?", index_dir="index").citations[0].section
         'Crux 1: Is US-China Cooperation Possible?'
     """
-    return ChatSession(index_dir, chroma_url=chroma_url, doc_ids=doc_ids).ask(question)
+    return ChatSession(index_dir, chroma_url=chroma_url, doc_ids=doc_ids, llm=llm).ask(question)

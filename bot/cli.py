@@ -210,7 +210,7 @@ def eval_run(
         f"  recall@{k} {fmt(m.recall_at_k)} (documents {fmt(m.doc_recall_at_k)})   MRR {fmt(m.mrr)}   "
         f"phrases {fmt(m.phrase_pass)}\n"
         f"  abstention precision {fmt(m.abstention_precision)} recall {fmt(m.abstention_recall)}   "
-        f"valid citations {m.citation_validity:.3f}\n"
+        f"valid citations {m.citation_validity:.3f}   crux both sides {fmt(m.crux_balance)}\n"
         f"  answer length median {m.median_answer_chars:.0f} p90 {m.p90_answer_chars:.0f} chars   "
         f"latency p50 {m.latency_p50_ms:.0f} ms p95 {m.latency_p95_ms:.0f} ms"
     )

@@ -80,6 +80,7 @@ class CaseResult:
     citation_problems: tuple[str, ...]
     seconds: float
     error: str = ""
+    crux_balanced: bool | None = None  # every cited crux table gives both columns (None: no crux cited)
 
     @property
     def phrases_pass(self) -> bool:
@@ -124,6 +125,7 @@ class Metrics:
     abstention_precision: float | None
     abstention_recall: float | None
     citation_validity: float
+    crux_balance: float | None
     median_answer_chars: float
     p90_answer_chars: float
     latency_p50_ms: float
@@ -368,6 +370,7 @@ def _run_case(
     forbidden = tuple(p for p in case.must_not_include if phrase_in(p, answer.text))
     problems = citation_problems(answer, catalog_texts)
     return CaseResult(
+        crux_balanced=crux_balance(answer),
         id=case.id,
         tags=case.tags,
         question=case.turns[-1],
@@ -388,6 +391,22 @@ def _run_case(
         seconds=seconds,
         error=error,
     )
+
+
+def crux_balance(answer: Answer) -> bool | None:
+    """Whether every crux table the answer cites has both its columns' arguments
+    in the text (None when it cites no crux table)."""
+    tables = {c.table.table_id: c.table for c in answer.citations if c.table is not None and c.table.kind == "crux"}
+    if not tables:
+        return None
+    text = answer.text
+    for table in tables.values():
+        cited = [c for c in answer.citations if c.table is not None and c.table.table_id == table.table_id]
+        for col in range(len(table.headers)):
+            cells = [table.rows[c.row][col] for c in cited if c.row is not None and col < len(table.rows[c.row])]
+            if not any(cell and phrase_in(cell, text) for cell in cells):
+                return False
+    return True
 
 
 def citation_problems(answer: Answer, catalog_texts: dict[str, str] | None = None) -> list[str]:
@@ -455,6 +474,7 @@ def _metrics(results: Sequence[CaseResult]) -> Metrics:
         abstention_precision=_mean((1.0 if r.expected_abstain else 0.0) for r in abstained),
         abstention_recall=_mean((1.0 if r.abstained else 0.0) for r in should),
         citation_validity=_mean(1.0 if r.citations_valid else 0.0 for r in results) or 0.0,
+        crux_balance=_mean(None if r.crux_balanced is None else float(r.crux_balanced) for r in results),
         median_answer_chars=round(statistics.median(lengths), 1) if lengths else 0.0,
         p90_answer_chars=_pct(lengths, 0.9),
         latency_p50_ms=_pct(latencies, 0.5),
@@ -488,6 +508,7 @@ def to_markdown(rep: Report, chart: str | None = None) -> str:
         f"| abstention precision | {fmt(m.abstention_precision)} |",
         f"| abstention recall | {fmt(m.abstention_recall)} |",
         f"| valid citations | {m.citation_validity:.3f} |",
+        f"| crux answers giving both sides | {fmt(m.crux_balance)} |",
         f"| median / p90 answer length (chars) | {m.median_answer_chars:.0f} / {m.p90_answer_chars:.0f} |",
         f"| latency p50 / p95 (ms) | {m.latency_p50_ms:.0f} / {m.latency_p95_ms:.0f} |",
         "",
