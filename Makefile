@@ -15,7 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install chat index test bench clean-index
+.PHONY: install browser chat index test bench clean-index
 
 install: $(STAMP)
 
@@ -31,7 +31,15 @@ chat: install
 index: install
 	$(BIN)/bot index --corpus $(CORPUS) --index $(INDEX)
 
-test: install
+# The browser tests drive Debian's Chromium; install it when we can (root with apt-get),
+# otherwise those tests skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found and cannot be installed here: the browser tests will skip"; fi; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 clean-index:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 
-from bot.answer import Answer
+from bot.answer import Answer, abstain
 from bot.errors import QuestionError
 from bot.llm import LLMComposer
 from bot.llm import configured as llm_setting
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Questions longer than this are cut, with a notice on the answer.
 MAX_QUESTION_CHARS = 2000
+
+CLARIFY = "Which approach do you mean? Name one in your question, for example: {examples}."
 
 #: How many fused hits an answer is composed from.
 K = 8
@@ -169,7 +171,11 @@ class ChatSession:
         scope = set(doc_ids) if doc_ids else self.doc_ids
         index = self.index
         plan = self._standalone(index.reader.read(text))
-        grounded = replace(answer_plan(index, question, plan, scope, self.k), notice=notice)
+        if self._needs_topic(plan):
+            grounded = abstain(question, plan.search_text, CLARIFY.format(examples=self._examples(index)))
+        else:
+            grounded = answer_plan(index, question, plan, scope, self.k)
+        grounded = replace(grounded, notice=notice)
         final = grounded
         if self.llm is None or grounded.abstained:
             words = grounded.text.split(" ")
@@ -186,6 +192,22 @@ class ChatSession:
         yield final.text, final
 
     # -- follow-ups ---------------------------------------------------------
+
+    def _needs_topic(self, plan: QueryPlan) -> bool:
+        """"Who should work on it?" with nothing before it: which approach is "it"?"""
+        has_topic = any(t.answer.citations for t in self.history)
+        return (
+            not has_topic
+            and not plan.approaches
+            and not plan.listing
+            and bool(_PRONOUN.search(plan.residual))
+            and len(content_words(plan.residual)) <= 2
+        )
+
+    @staticmethod
+    def _examples(index: Index) -> str:
+        titles = sorted(d.title for d in index.catalog.documents.values())
+        return ", ".join(titles[:4])
 
     def _standalone(self, plan: QueryPlan) -> QueryPlan:
         """The plan made standalone with the conversation (no LLM)."""

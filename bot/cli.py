@@ -145,9 +145,18 @@ def chat_cmd(index_dir: str | None, chroma_url: str | None, corpus_dir: str | No
         for problem in stats.problems:
             click.secho(f"warning: {problem.path}: {problem.message}", fg="yellow", err=True)
         click.echo(f"index ready: {stats.documents} documents, {stats.chunks} chunks")
-    from bot.ui import serve
+    from bot.ui import auth_from_env, is_loopback, serve
 
-    serve(index_dir=index_dir, chroma_url=chroma_url, host=host, port=port)
+    auth = auth_from_env()
+    if not is_loopback(host) and not auth:
+        click.secho(
+            f"warning: serving on {host} without authentication: anyone who can reach this address can use it "
+            "(set BOT_AUTH=user:password)",
+            fg="yellow",
+            err=True,
+        )
+    click.echo(f"serving on http://{host}:{port}" + (" (login required)" if auth else ""))
+    serve(index_dir=index_dir, chroma_url=chroma_url, host=host, port=port, auth=auth)
 
 
 class _DefaultGroup(click.Group):
