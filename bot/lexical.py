@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import shutil
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,9 @@ class Catalog:
                 words.update(re.findall(r"[a-z][a-z0-9\-']+", chunk.text.lower()))
             self._vocabulary = words
         return self._vocabulary
+
+    def document_chunks(self, doc_id: str) -> list[Chunk]:
+        return self._by_doc.get(doc_id, [])
 
     def sections(self, doc_id: str) -> dict[str, list[Chunk]]:
         """A document's chunks by section, in document order."""
@@ -140,7 +144,9 @@ class Lexical:
     def __init__(self, retriever: Any, ids: Sequence[str]):
         self._retriever = retriever
         self._ids = list(ids)
+        self._row = {cid: i for i, cid in enumerate(self._ids)}
         self._vocab: dict[str, int] = dict(getattr(retriever, "vocab_dict", {}) or {})
+        self._terms: OrderedDict[str, list[str]] = OrderedDict()
 
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str]) -> Lexical:
@@ -170,8 +176,9 @@ class Lexical:
         retriever = bm25s.BM25.load(str(target), show_progress=False, verbosity=0)
         return cls(retriever, ids)
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """The ``k`` best chunk ids for ``query`` with their BM25 scores (> 0)."""
+    def search(self, query: str, k: int, only: Collection[str] | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best chunk ids for ``query`` with their BM25 scores (> 0),
+        among the chunk ids ``only`` when given."""
         if not self._ids:
             return []
         terms = self.terms(query)
@@ -179,8 +186,15 @@ class Lexical:
             return []
         import numpy as np
 
+        mask = None
+        if only is not None:
+            mask = np.zeros(len(self._ids), dtype=np.float32)
+            mask[[self._row[c] for c in only if c in self._row]] = 1.0
+            k = min(k, int(mask.sum()))
+            if k == 0:
+                return []
         docs, scores = self._retriever.retrieve(
-            [terms], k=min(k, len(self._ids)), show_progress=False, n_threads=1
+            [terms], k=min(k, len(self._ids)), show_progress=False, n_threads=1, weight_mask=mask
         )
         return [
             (self._ids[int(d)], float(s))
@@ -189,11 +203,16 @@ class Lexical:
         ]
 
     def terms(self, query: str) -> list[str]:
-        """The query's stemmed terms that occur in the corpus."""
-        bm25s = _bm25s()
-
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
-        return [t for t in tokens[0] if t in self._vocab]
+        """The query's stemmed terms that occur in the corpus (remembered for the last few queries)."""
+        cached = self._terms.get(query)
+        if cached is None:
+            tokens = _bm25s().tokenize(
+                [query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+            )
+            cached = self._terms[query] = [t for t in tokens[0] if t in self._vocab]
+            while len(self._terms) > 64:
+                self._terms.popitem(last=False)
+        return cached
 
     def known(self, term: str) -> bool:
         return term in self._vocab
@@ -276,15 +295,69 @@ class Headings:
         return [(self.keys[j], float(sims[j])) for j in top]
 
 
+class Vectors:
+    """Every chunk's vector, in catalog order, kept beside the catalog.
+
+    Chroma answers the global nearest-neighbour query; these serve the
+    searches limited to a few documents (an approach a question names) with no
+    second round trip, and let re-indexing reuse vectors without reading the
+    whole store back.
+    """
+
+    FILE = "vectors.npy"
+    IDS = "vector_ids.json"
+
+    def __init__(self, ids: Sequence[str], matrix: Any):
+        import numpy as np
+
+        self.ids = list(ids)
+        self.matrix = np.asarray(matrix, dtype=np.float32).reshape(len(self.ids), -1) if self.ids else np.zeros((0, 1))
+        self.row = {cid: i for i, cid in enumerate(self.ids)}
+
+    def get(self, chunk_id: str) -> Any:
+        i = self.row.get(chunk_id)
+        return None if i is None else self.matrix[i]
+
+    def save(self, folder: Path) -> None:
+        import numpy as np
+
+        np.save(folder / self.FILE, self.matrix)
+        (folder / self.IDS).write_text(json.dumps(self.ids), "utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> Vectors:
+        import numpy as np
+
+        ids = json.loads((folder / cls.IDS).read_text("utf-8"))
+        return cls(ids, np.load(folder / cls.FILE, mmap_mode="r") if ids else [])
+
+    def search(self, vector: Any, chunk_ids: Sequence[str], k: int) -> list[tuple[str, float]]:
+        """The ``k`` of ``chunk_ids`` most similar to a normalized query vector."""
+        import numpy as np
+
+        rows = [self.row[c] for c in chunk_ids if c in self.row]
+        if not rows:
+            return []
+        sims = np.asarray(self.matrix[rows]) @ np.asarray(vector, dtype=np.float32)
+        order = np.argsort(-sims)[:k]
+        return [(self.ids[rows[j]], float(sims[j])) for j in order]
+
+
 _STEMMER: Any = None
 
 
-def _bm25s() -> Any:
-    import bm25s
+_BM25S: Any = None
 
-    # bm25s sets its own logger to DEBUG at import; keep its chatter out of our output.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
+
+def _bm25s() -> Any:
+    global _BM25S
+    if _BM25S is None:
+        import bm25s
+
+        # bm25s sets its own logger to DEBUG at import; keep its chatter out of our output.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        _BM25S = bm25s
+    return _BM25S
 
 
 def stem(word: str) -> str:
@@ -302,7 +375,7 @@ def _stemmer() -> Any:
 
 
 def write_generation(
-    index_dir: Path, generation: str, catalog: Catalog, lexical: Lexical, headings: Headings
+    index_dir: Path, generation: str, catalog: Catalog, lexical: Lexical, headings: Headings, vectors: Vectors
 ) -> None:
     """Write a complete lexical generation folder (not yet live)."""
     folder = index_dir / generation
@@ -315,6 +388,7 @@ def write_generation(
     catalog.save(tmp)
     lexical.save(tmp)
     headings.save(tmp)
+    vectors.save(tmp)
     tmp.rename(folder)
 
 
@@ -326,10 +400,10 @@ def remove_stale_generations(index_dir: Path, live: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def load_generation(index_dir: Path, generation: str) -> tuple[Catalog, Lexical, Headings]:
+def load_generation(index_dir: Path, generation: str) -> tuple[Catalog, Lexical, Headings, Vectors]:
     folder = index_dir / generation
     try:
-        return Catalog.load(folder), Lexical.load(folder), Headings.load(folder)
+        return Catalog.load(folder), Lexical.load(folder), Headings.load(folder), Vectors.load(folder)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorruptError(
             f"the lexical index {folder} is unreadable ({exc}); run `bot index --rebuild` to rebuild it"

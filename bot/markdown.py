@@ -23,7 +23,7 @@ from bot.errors import CorpusError
 log = logging.getLogger(__name__)
 
 #: Bump when chunk texts or metadata change shape; the manifest records it.
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 
 #: The separator between a chunk's title and its section.
 PATH_SEP = " › "

@@ -43,11 +43,13 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
             return abstain(question, query)
         return compose_groups(question, query, groups)
 
+    retriever.prepare([query, _residual_text(plan, query) if approaches else ""])  # one batch
     rankings = retriever.ranked(query, scope)
     targets = approaches or _likely_documents(retriever.fuse(rankings, 6, expand_tables=False))
     rankings += retriever.ranked(query, targets, headings=True)
-    if approaches and plan.residual and plan.residual != query and re.search(r"\w{3}", plan.residual):
-        rankings += retriever.ranked(plan.residual, approaches, headings=True)
+    residual = _residual_text(plan, query)
+    if approaches and residual:
+        rankings += retriever.ranked(residual, approaches, headings=True)
     if plan.cues:
         rankings.append(_cue_ranking(index, plan, targets[:1] if not approaches else approaches))
     hits = retriever.fuse(rankings, k)
@@ -62,6 +64,13 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section:
         hits = _demote_overview(hits)
     return compose(question, hits, query=query)
+
+
+def _residual_text(plan: QueryPlan, query: str) -> str:
+    """The question without the approach names, when that is a different search."""
+    if plan.residual and plan.residual != query and re.search(r"\w{3}", plan.residual):
+        return plan.residual
+    return ""
 
 
 def _fact_not_covered(plan: QueryPlan, hits: Sequence[Hit]) -> bool:
@@ -123,6 +132,7 @@ def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc
     if pinned:
         return [Hit(c, 1.0, None, None, pinned=True) for c in pinned]
     text = plan.residual if re.search(r"\w{3}", plan.residual) else plan.search_text
+    retriever.prepare([text, plan.search_text])
     rankings = retriever.ranked(text, {doc_id}, headings=True) + retriever.ranked(plan.search_text, {doc_id})
     if plan.cues:
         rankings.append(_cue_ranking(index, plan, [doc_id]))

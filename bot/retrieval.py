@@ -17,7 +17,7 @@ from typing import Any
 
 from bot import config
 from bot.embedding import Embedder
-from bot.lexical import Catalog, Headings, Lexical, load_generation
+from bot.lexical import Catalog, Headings, Lexical, Vectors, load_generation
 from bot.markdown import Chunk
 from bot.matrix import Matrix, build_matrix
 from bot.query import QueryReader
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 #: The constant of reciprocal-rank fusion: score = Σ 1 / (RRF_K + rank).
 RRF_K = 60
+
+#: Searches limited to at most this many documents are scored locally.
+LOCAL_DOCS = 8
 
 #: Tables whose missing rows are fetched when one row is retrieved.
 EXPANDED_KINDS = ("crux", "table")
@@ -57,7 +60,8 @@ class Index:
         self.catalog: Catalog
         self.lexical: Lexical
         self.headings: Headings
-        self.catalog, self.lexical, self.headings = load_generation(index_dir, manifest.lexical)
+        self.vectors: Vectors
+        self.catalog, self.lexical, self.headings, self.vectors = load_generation(index_dir, manifest.lexical)
         self.store = VectorStore(index_dir, chroma_url or manifest.chroma_url or None, manifest.collection)
         self._stamp = _stamp(index_dir)
         self._reader: QueryReader | None = None
@@ -153,11 +157,21 @@ class HybridRetriever:
     def vector(self, text: str) -> list[float]:
         """The query vector of ``text`` (embedded once per retriever)."""
         if text not in self._vectors:
-            self._vectors[text] = self.index.embedder.embed_query(text)
+            self.prepare([text])
         return self._vectors[text]
 
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Embed the texts a question will search with, in one batch."""
+        todo = list(dict.fromkeys(t for t in texts if t and t not in self._vectors))
+        if todo:
+            self._vectors.update(zip(todo, self.index.embedder.embed(todo)))
+
     def ranked(
-        self, query: str, doc_ids: Collection[str] | None = None, headings: bool = False
+        self,
+        query: str,
+        doc_ids: Collection[str] | None = None,
+        headings: bool = False,
+        dense: bool = True,
     ) -> list[Ranking]:
         """The dense and the lexical ranking of ``query`` (and, with
         ``headings``, the ranking of chunks by their section heading)."""
@@ -165,20 +179,22 @@ class HybridRetriever:
         allowed = set(doc_ids) if doc_ids else None
         depth = self.depth
         where = {"doc_id": {"$in": sorted(allowed)}} if allowed else None
-        dense: list[tuple[str, float]] = []
+        nearest: list[tuple[str, float]] = []
         rankings: list[Ranking] = []
-        if self.index.manifest.chunks:
+        if self.index.manifest.chunks and dense:
             vector = self.vector(query)
-            dense = self.index.store.query(vector, min(depth, self.index.manifest.chunks), where)
+            if allowed and len(allowed) <= LOCAL_DOCS:
+                # a few documents: score their chunks from the local vectors, no round trip
+                ids = [c.chunk_id for d in sorted(allowed) for c in catalog.document_chunks(d)]
+                nearest = self.index.vectors.search(vector, ids, depth)
+            else:
+                nearest = self.index.store.query(vector, min(depth, self.index.manifest.chunks), where)
             if headings:
                 rankings.append(self._heading_ranking(vector, allowed))
-        dense = [(cid, s) for cid, s in dense if cid in catalog.chunks]
-        lexical = [
-            (cid, s)
-            for cid, s in self.index.lexical.search(query, depth * (4 if allowed else 1))
-            if cid in catalog.chunks and (allowed is None or catalog.chunks[cid].doc_id in allowed)
-        ][:depth]
-        return [Ranking("dense", dense), Ranking("lexical", lexical), *rankings]
+        nearest = [(cid, s) for cid, s in nearest if cid in catalog.chunks]
+        only = [c.chunk_id for d in sorted(allowed) for c in catalog.document_chunks(d)] if allowed else None
+        lexical = [(cid, s) for cid, s in self.index.lexical.search(query, depth, only) if cid in catalog.chunks]
+        return [Ranking("dense", nearest), Ranking("lexical", lexical), *rankings]
 
     def _heading_ranking(self, vector: list[float], allowed: set[str] | None) -> Ranking:
         """Chunks ranked by their section heading's similarity (tied within a section)."""
