@@ -42,5 +42,8 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest
 
+bench: install
+	$(BIN)/python bench/run.py --sizes approaches,1000,10000,100000 --naive-up-to 10000 --out docs/benchmarks.md
+
 clean-index:
 	rm -rf $(INDEX)/chroma $(INDEX)/lexical-* $(INDEX)/manifest.json

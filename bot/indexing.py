@@ -144,6 +144,7 @@ def build_index(
         dimension = old.dimension
     if old is not None:
         old.check(embedder.name, dimension)
+    log.info("writing the index: %d chunks to store, %d to delete", len(changed), len(stale))
     store.upsert(changed, vectors)
 
     generation = f"lexical-{uuid.uuid4().hex[:12]}"

@@ -168,15 +168,37 @@ def load_corpus(root: str | os.PathLike[str]) -> Corpus:
         for warning in doc.warnings:
             problems.append(Problem(rel, warning, False))
         documents.append(doc)
+    problems.extend(_duplicate_titles(documents))
     for problem in problems:
         log.warning("%s: %s%s", problem.path, problem.message, " (skipped)" if problem.skipped else "")
     return Corpus(root=root, documents=tuple(documents), problems=tuple(problems))
 
 
+def _duplicate_titles(documents: Sequence[Document]) -> list[Problem]:
+    """A warning for each document whose title another document also has."""
+    by_title: dict[str, list[Document]] = {}
+    for doc in documents:
+        by_title.setdefault(doc.title.casefold(), []).append(doc)
+    found = []
+    for doc in documents:
+        others = [d.doc_id + ".md" for d in by_title[doc.title.casefold()] if d is not doc]
+        if others:
+            found.append(Problem(doc.doc_id + ".md", f"same title '{doc.title}' as {', '.join(others)}", False))
+    return found
+
+
 def _markdown_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
     """Every ``*.md`` file under root, sorted, following no symlink loop."""
     seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
+
+    def unlistable(exc: OSError) -> None:  # os.walk would skip a folder it cannot list silently
+        try:
+            where = Path(exc.filename).relative_to(root).as_posix() if exc.filename else "."
+        except ValueError:
+            where = str(exc.filename)
+        problems.append(Problem(where, f"unreadable folder: {exc.strerror or exc}", True))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unlistable):
         here = Path(dirpath)
         try:
             st = here.stat()
@@ -197,6 +219,9 @@ def _markdown_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
             path = here / name
             if not path.exists():
                 problems.append(Problem(path.relative_to(root).as_posix(), "broken symlink", True))
+                continue
+            if not path.is_file():  # a FIFO would block read_bytes forever
+                problems.append(Problem(path.relative_to(root).as_posix(), "not a regular file", True))
                 continue
             yield path
 
@@ -219,8 +244,8 @@ def parse_document(raw: bytes, doc_id: str, path: Path | None = None) -> Documen
     metadata, body = _front_matter(text, warnings)
     if not body.strip():
         raise CorpusError("no content" if not metadata else "front matter only, no content")
-    title = str(metadata.get("title") or "").strip()
-    description = str(metadata.get("description") or "").strip()
+    title = _scalar_text(metadata.get("title"))
+    description = _scalar_text(metadata.get("description"))
     if not metadata:
         warnings.append("no front matter: title taken from the first heading or the file name")
     blocks = _blocks(body)
@@ -270,8 +295,8 @@ def _front_matter(text: str, warnings: list[str]) -> tuple[dict[str, Any], str]:
     import yaml
 
     try:
-        post = frontmatter.loads(text)
-    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        post = frontmatter.loads(text, handler=frontmatter.detect_format(text.strip(), _front_matter_handlers()))
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         warnings.append(f"malformed YAML front matter ignored ({problem})")
         match = re.match(r"\A---\s*\n.*?\n---\s*(?:\n|\Z)", text, re.S)
@@ -280,6 +305,28 @@ def _front_matter(text: str, warnings: list[str]) -> tuple[dict[str, Any], str]:
     if not isinstance(post.metadata, Mapping):  # pragma: no cover - library guarantees a dict
         metadata = {}
     return {str(k): v for k, v in metadata.items()}, post.content
+
+
+def _front_matter_handlers() -> list[Any]:
+    """YAML (with the pure-Python loader: libyaml's C parser crashes the process
+    on deeply nested front matter) and JSON, as python-frontmatter detects them."""
+    import yaml
+    from frontmatter.default_handlers import JSONHandler, YAMLHandler
+
+    class _PurePythonYAML(YAMLHandler):
+        def load(self, fm: str, **kwargs: object) -> Any:
+            kwargs.setdefault("Loader", yaml.SafeLoader)
+            return super().load(fm, **kwargs)
+
+    return [_PurePythonYAML(), JSONHandler()]
+
+
+def _scalar_text(value: Any) -> str:
+    """A front matter value as text ("" when it is nested too deeply to print)."""
+    try:
+        return str(value or "").strip()
+    except RecursionError:
+        return ""
 
 
 # ---------------------------------------------------------------------------
@@ -307,6 +354,7 @@ class _List:
 class _TableBlock:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    ragged: tuple[int, ...] = ()  # 1-based rows whose source has more or fewer cells than the header
 
 
 _Block = _Heading | _Para | _List | _TableBlock
@@ -321,6 +369,7 @@ def _parser() -> Any:
 def _blocks(body: str) -> list[_Block]:
     """The document as a flat list of headings, paragraphs, lists and tables."""
     tokens = _parser().parse(body)
+    lines = re.split(r"\r\n?|\n", body)
     blocks: list[_Block] = []
     i = 0
     while i < len(tokens):
@@ -330,7 +379,7 @@ def _blocks(body: str) -> list[_Block]:
             i += 3
         elif tok.type == "table_open":
             end = _close(tokens, i)
-            blocks.append(_table(tokens[i : end + 1]))
+            blocks.append(_table(tokens[i : end + 1], lines))
             i = end + 1
         elif tok.type in ("bullet_list_open", "ordered_list_open"):
             end = _close(tokens, i)
@@ -382,11 +431,12 @@ def _clean(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-def _table(tokens: Sequence[Any]) -> _TableBlock:
+def _table(tokens: Sequence[Any], lines: Sequence[str] = ()) -> _TableBlock:
     headers: list[str] = []
     rows: list[list[str]] = []
     current: list[str] | None = None
     in_head = False
+    counts: list[int | None] = []  # cells of each body row in the source
     for tok in tokens:
         if tok.type == "thead_open":
             in_head = True
@@ -394,6 +444,9 @@ def _table(tokens: Sequence[Any]) -> _TableBlock:
             in_head = False
         elif tok.type == "tr_open":
             current = []
+            if not in_head:
+                line = tok.map[0] if tok.map else -1
+                counts.append(_source_cells(lines[line]) if 0 <= line < len(lines) else None)
         elif tok.type == "tr_close" and current is not None:
             if in_head:
                 headers = current
@@ -404,7 +457,18 @@ def _table(tokens: Sequence[Any]) -> _TableBlock:
             current.append(_inline_text(tok))
     width = len(headers)
     fixed = [tuple((r + [""] * width)[:width]) for r in rows]
-    return _TableBlock(tuple(h or f"Column {n + 1}" for n, h in enumerate(headers)), tuple(fixed))
+    ragged = tuple(n + 1 for n, count in enumerate(counts) if count is not None and count != width)
+    return _TableBlock(tuple(h or f"Column {n + 1}" for n, h in enumerate(headers)), tuple(fixed), ragged)
+
+
+def _source_cells(line: str) -> int:
+    """How many cells a table row's source line has (as markdown-it splits it)."""
+    cells = re.split(r"(?<!\\)\|", re.sub(r"^[\s>]*", "", line).strip())
+    if cells and cells[0] == "":
+        cells.pop(0)
+    if cells and cells[-1] == "":
+        cells.pop()
+    return len(cells)
 
 
 def _list_items(tokens: Sequence[Any]) -> Iterator[str]:
@@ -505,6 +569,12 @@ def _chunk(
             if not block.rows:
                 warnings.append(f"table without rows under '{section()}'")
                 continue
+            if block.ragged:
+                which = ", ".join(map(str, block.ragged))
+                warnings.append(
+                    f"table under '{section()}': row(s) {which} have more or fewer cells than its "
+                    f"{len(block.headers)} column headers (missing cells left empty, extra cells dropped)"
+                )
             table = Table(
                 table_id=f"{doc_id}#t{len(tables) + 1}",
                 section=section(),

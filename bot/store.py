@@ -132,6 +132,8 @@ class VectorStore:
                     configuration={"hnsw": {"space": "cosine"}},
                     embedding_function=None,
                 )
+            except BotError:  # already says what to do (opening the client failed)
+                raise
             except Exception as exc:  # chromadb raises many kinds on a damaged store
                 raise IndexCorruptError(
                     f"the vector store in {self.where} cannot be opened ({_short(exc)}); {REBUILD_HINT}"

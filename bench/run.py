@@ -1,0 +1,235 @@
+"""The benchmark behind `make bench`: approach-bot against its floor and the naive recipe.
+
+Every figure is a ratio measured side by side in the same process and run:
+
+* warm ``ask()`` p50/p95 against the floor (embedding the question with the same
+  model + one Chroma query of the same k) and against the naive LangChain
+  pipeline of bench/naive.py;
+* full index build against pure embedding of the same chunk texts;
+* re-index after editing one document against the full build;
+* a cold ``bot ask`` process against importing sentence-transformers, loading
+  the model and encoding once;
+* peak RSS of a process that opens the index and answers questions.
+
+    .venv/bin/python bench/run.py --sizes approaches,1000,10000 [--naive-up-to 10000] [--out docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+SHARED = ROOT.parent / "shared" / "approaches"
+K = 30  # the depth of the dense query, in ask() and in the floor
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def questions(index: Any, n: int) -> list[str]:
+    """Distinct, realistic questions drawn from the index's own documents."""
+    docs = sorted(index.catalog.documents.values(), key=lambda d: d.doc_id)
+    forms = [
+        "How tractable is {title}?",
+        "Who should work on {title}?",
+        "What are the arguments for and against {title}?",
+        "How neglected is {title}?",
+        "Is {title} worth doing if alignment is hard?",
+    ]
+    out = []
+    for i in range(n):
+        doc = docs[(i * 7) % len(docs)]
+        out.append(forms[i % len(forms)].format(title=doc.title))
+    return out
+
+
+def timed(fn: Any) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def measure(name: str, corpus: Path, work: Path, n_questions: int, naive: bool, edit: bool) -> dict[str, Any]:
+    from bot import ChatSession, build_index
+    from bot.embedding import Embedder
+    from bot.markdown import load_corpus
+    from bot.retrieval import Index
+
+    embedder = Embedder.default()
+    embedder.embed(["warm up"])
+    texts = [c.text for d in load_corpus(corpus).documents for c in d.chunks]
+    pure = timed(lambda: embedder.embed(texts))
+    index_dir = work / f"index-{name}"
+    build = timed(lambda: build_index(corpus, index_dir, embedder=embedder))
+    row: dict[str, Any] = {"corpus": name, "chunks": len(texts), "build_s": build / 1000, "pure_embed_s": pure / 1000}
+
+    index = Index.open(index_dir)
+    asks, floors = [], []
+    qs = questions(index, n_questions)
+    for q in qs[:3]:  # warm
+        ChatSession(index_dir).ask(q)
+    for q in qs:
+        floors.append(timed(lambda: index.store.query(embedder.embed_query(q), K)))
+        asks.append(timed(lambda: ChatSession(index_dir).ask(q)))
+    row.update(
+        ask_p50=statistics.median(asks),
+        ask_p95=pct(asks, 0.95),
+        floor_p50=statistics.median(floors),
+        floor_p95=pct(floors, 0.95),
+    )
+    if naive:
+        from naive import naive_pipeline
+
+        ask_naive, _ = naive_pipeline(corpus, work / f"naive-{name}")
+        for q in qs[:3]:
+            ask_naive(q)
+        naive_times = [timed(lambda: ask_naive(q)) for q in qs]
+        row.update(naive_p50=statistics.median(naive_times), naive_p95=pct(naive_times, 0.95))
+    if edit:
+        from synthetic import edit_one
+
+        edit_one(corpus)
+        row["reindex_s"] = timed(lambda: build_index(corpus, index_dir, embedder=embedder)) / 1000
+        row["documents"] = len(load_corpus(corpus).documents)
+    return row
+
+
+def cold(index_dir: Path, model: str) -> dict[str, float]:
+    """A cold `bot ask` process against importing, loading the model and encoding once."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    floor_code = (
+        "from sentence_transformers import SentenceTransformer;"
+        f"m = SentenceTransformer({model!r}, device='cpu', local_files_only=True); m.encode(['is cooperation possible?'])"
+    )
+    ask_cmd = [sys.executable, "-m", "bot", "ask", "Is US-China cooperation possible?", "--index", str(index_dir)]
+    asks, floors = [], []
+    for _ in range(3):
+        floors.append(timed(lambda: subprocess.run([sys.executable, "-c", floor_code], env=env, check=True, capture_output=True)))
+        asks.append(timed(lambda: subprocess.run(ask_cmd, env=env, check=True, capture_output=True)))
+    return {"cold_ask_s": statistics.median(asks) / 1000, "cold_floor_s": statistics.median(floors) / 1000}
+
+
+def peak_rss(index_dir: Path) -> float:
+    """Peak RSS (MB) of a process that opens the index and answers 20 questions."""
+    code = (
+        "import resource, sys; from bot import ChatSession; from bot.retrieval import Index;"
+        f"i = Index.open({str(index_dir)!r}); from run import questions;"
+        "[ChatSession(i.index_dir).ask(q) for q in questions(i, 20)];"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT / "bench")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu or platform.processor()}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def table(rows: list[dict[str, Any]], extra: dict[str, Any]) -> str:
+    lines = [
+        "| corpus | chunks | ask p50 / floor | ask p95 / floor p95 | ask p50 / naive p50 | ask p50 (ms) | floor p50 (ms) | full build / pure embedding | re-index one doc / full build |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        naive = f"{r['ask_p50'] / r['naive_p50']:.2f}×" if "naive_p50" in r else "not run"
+        reindex = f"{100 * r['reindex_s'] / r['build_s']:.2f}% ({r['documents']} docs)" if "reindex_s" in r else "—"
+        lines.append(
+            f"| {r['corpus']} | {r['chunks']} | {r['ask_p50'] / r['floor_p50']:.2f}× | {r['ask_p95'] / r['floor_p95']:.2f}× | "
+            f"{naive} | {r['ask_p50']:.1f} | {r['floor_p50']:.1f} | {r['build_s'] / r['pure_embed_s']:.2f}× "
+            f"({r['build_s']:.1f} s / {r['pure_embed_s']:.1f} s) | {reindex} |"
+        )
+    if "cold_ask_s" in extra:
+        lines.append("")
+        lines.append(
+            f"Cold `bot ask` process: {extra['cold_ask_s']:.2f} s against a floor of {extra['cold_floor_s']:.2f} s "
+            f"(import sentence-transformers, load the model, encode once): {extra['cold_ask_s'] / extra['cold_floor_s']:.2f}×."
+        )
+    if "rss_mb" in extra:
+        lines.append(f"Peak RSS of a process serving the {extra['rss_corpus']} index: {extra['rss_mb']:.0f} MB.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="approaches,1000,10000")
+    parser.add_argument("--questions", type=int, default=40)
+    parser.add_argument("--naive-up-to", type=int, default=10000, help="run the naive pipeline up to this many chunks")
+    parser.add_argument("--out", default=None, help="also write the table to this markdown file")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from synthetic import generate
+
+    from bot import config
+
+    rows, extra = [], {}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp)
+        sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+        largest = None
+        for size in sizes:
+            if size == "approaches":
+                if not SHARED.is_dir():
+                    print("skipping approaches: ../shared/approaches is absent", file=sys.stderr)
+                    continue
+                corpus = work / "approaches"
+                shutil.copytree(SHARED, corpus)
+                name, chunks = "shared approaches (15 pages)", 0
+            else:
+                chunks = int(size)
+                corpus = work / f"synthetic-{chunks}"
+                from synthetic import documents_for
+
+                generate(corpus, documents_for(chunks))
+                name = f"synthetic ~{chunks}"
+            print(f"measuring {name} …", file=sys.stderr, flush=True)
+            row = measure(
+                name.split(" ")[0] + (f"-{chunks}" if chunks else ""),
+                corpus,
+                work,
+                args.questions,
+                naive=(chunks or 0) <= args.naive_up_to,
+                edit=chunks >= 10000,
+            )
+            row["corpus"] = name
+            rows.append(row)
+            idx = next(work.glob(f"index-{name.split(' ')[0]}{'-' + str(chunks) if chunks else ''}"))
+            largest = (idx, name)
+            print(table(rows, {}), file=sys.stderr, flush=True)
+        if largest is not None:
+            extra.update(cold(largest[0], config.embed_model()))
+            extra["rss_mb"] = peak_rss(largest[0])
+            extra["rss_corpus"] = largest[1]
+    result = table(rows, extra)
+    print(result)
+    print(f"\nMachine: {machine()}")
+    if args.out:
+        Path(args.out).write_text(
+            f"# Benchmarks\n\nMachine: {machine()}\n\nCommand: `.venv/bin/python bench/run.py {' '.join(argv or sys.argv[1:])}`\n\n{result}\n",
+            "utf-8",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
