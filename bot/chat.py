@@ -75,6 +75,11 @@ def _moves_on(plan: QueryPlan) -> bool:
     return not _PRONOUN.search(subject) and len(content_words(subject)) >= 2
 
 
+def _asks_nothing_new(plan: QueryPlan) -> bool:
+    """"And RLHF?" asks the last question again; "and who should work on it?" does not."""
+    return _bare(plan.residual) and not (plan.section or plan.cues or plan.dimensions)
+
+
 def _bare(residual: str) -> bool:
     """A question with (almost) nothing of its own once the approach names are gone."""
     return len(content_words(residual)) <= 1
@@ -227,7 +232,7 @@ class ChatSession:
                 query=f"{plan.text} ({titles})",
                 approaches=approaches,
                 listing=plan.listing and not before.approaches,
-                dimensions=plan.dimensions or (before.dimensions if _bare(plan.residual) else ()),
+                dimensions=plan.dimensions or (before.dimensions if _asks_nothing_new(plan) else ()),
             )
         if _bare(plan.residual):
             # Topic switch with no question of its own: "What about interpretability?"
@@ -237,8 +242,8 @@ class ChatSession:
                 plan,
                 query=f"{before.residual} ({titles})",
                 residual=before.residual,
-                dimensions=plan.dimensions or before.dimensions,
-                section=plan.section or before.section,
+                dimensions=plan.dimensions or (before.dimensions if _asks_nothing_new(plan) else ()),
+                section=plan.section or (before.section if _asks_nothing_new(plan) else None),
             )
         return plan
 

@@ -20,6 +20,7 @@ from bot.errors import BotError
 log = logging.getLogger(__name__)
 
 _models: dict[str, Any] = {}
+_locks: dict[str, threading.Lock] = {}
 _lock = threading.Lock()
 
 
@@ -50,13 +51,15 @@ class Embedder:
         """Embed documents (chunk texts)."""
         if not texts:
             return []
-        vectors = self._load().encode(
-            list(texts),
-            batch_size=64,
-            normalize_embeddings=True,
-            show_progress_bar=progress,
-            convert_to_numpy=True,
-        )
+        model = self._load()
+        with _locks.setdefault(self.model, threading.Lock()):  # one encode at a time: the tokenizer is not thread-safe
+            vectors = model.encode(
+                list(texts),
+                batch_size=64,
+                normalize_embeddings=True,
+                show_progress_bar=progress,
+                convert_to_numpy=True,
+            )
         return vectors.tolist()
 
     def embed_query(self, text: str) -> list[float]:

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import shutil
+import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -147,6 +148,7 @@ class Lexical:
         self._row = {cid: i for i, cid in enumerate(self._ids)}
         self._vocab: dict[str, int] = dict(getattr(retriever, "vocab_dict", {}) or {})
         self._terms: OrderedDict[str, list[str]] = OrderedDict()
+        self._terms_lock = threading.Lock()
 
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str]) -> Lexical:
@@ -204,15 +206,16 @@ class Lexical:
 
     def terms(self, query: str) -> list[str]:
         """The query's stemmed terms that occur in the corpus (remembered for the last few queries)."""
-        cached = self._terms.get(query)
-        if cached is None:
-            tokens = _bm25s().tokenize(
-                [query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-            )
-            cached = self._terms[query] = [t for t in tokens[0] if t in self._vocab]
-            while len(self._terms) > 64:
-                self._terms.popitem(last=False)
-        return cached
+        with self._terms_lock:
+            cached = self._terms.get(query)
+            if cached is None:
+                tokens = _bm25s().tokenize(
+                    [query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+                )
+                cached = self._terms[query] = [t for t in tokens[0] if t in self._vocab]
+                while len(self._terms) > 64:
+                    self._terms.popitem(last=False)
+            return cached
 
     def known(self, term: str) -> bool:
         return term in self._vocab

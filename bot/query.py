@@ -432,7 +432,7 @@ def _aliases(doc_id: str, title: str, extra: Iterable[str]) -> list[str]:
     # the initials of a title of three words or more ("RSP" of "Responsible Scaling Policies")
     initials = "".join(w[0] for w in _words(re.sub(r"\(.*?\)", " ", title)))
     if len(initials) >= 3 and "&" not in title and "/" not in title:
-        parts.append(initials)
+        parts += [initials, initials + "s"]
     # a distinctive single word of the title ("Pause" of "Pause Advocacy")
     for word in _words(title) + _words(doc_id.replace("-", " ")):
         if word not in _GENERIC and len(word) > 2:

@@ -253,7 +253,9 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         return f"How does {title} rate on {dim}?", gr.Tabs(selected="chat")
 
     def api_session(request: gr.Request | None) -> ChatSession:
-        key = getattr(request, "session_hash", None) or "anonymous"
+        key = getattr(request, "session_hash", None)
+        if not key:
+            return new_session()  # a caller without a session gets no shared history
         with api_lock:
             session = api_sessions.pop(key, None) or new_session()
             api_sessions[key] = session
@@ -330,8 +332,9 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         ask_cell.click(ask_about, target, [box, tabs], api_visibility="private").then(
             respond, [box, chatbot, session, scope], [box, chatbot, sources, session], api_visibility="private"
         )
-        gr.api(chat, api_name="chat")
-        gr.api(ask_json, api_name="ask")
+        # Straight HTTP calls, not the queue: an answer takes tens of milliseconds.
+        gr.api(chat, api_name="chat", queue=False)
+        gr.api(ask_json, api_name="ask", queue=False)
     demo.bot_theme = theme
     return demo
 

@@ -129,15 +129,17 @@ block = st.one_of(
     st.just("```"),
     st.just("---"),
     st.just("+++"),
-    st.just("\x00"),
     table,
     table,
     table,
     html,
 )
+good_front_matter = st.builds(
+    lambda title, description: f"---\ntitle: {title}\ndescription: {description}\n---\n\n", prose, prose
+)
 markdown = st.builds(
     lambda fm, blocks, sep: fm + sep.join(blocks),
-    st.one_of(st.just(""), front_matter),
+    st.one_of(st.just(""), good_front_matter, good_front_matter, front_matter),
     st.lists(block, max_size=12),
     st.sampled_from(["\n\n", "\n", "\r\n\r\n", "\r"]),
 )
@@ -232,7 +234,18 @@ many_words = st.builds(
     st.lists(st.sampled_from(["pause", "AI", "control", "is", "it", "feasible?", "and", "what", "about", "who"]), min_size=1, max_size=6),
     st.integers(1, 2_000),
 )
+real_questions = st.sampled_from(
+    [
+        "is US-China cooperation possible?",
+        "Is a pause on frontier AI feasible?",
+        "who should work on AI control?",
+        "how tractable is model organisms research?",
+        "which approaches are most neglected?",
+        "compare responsible scaling and whistleblower protections",
+    ]
+)
 questions = st.one_of(
+    st.builds(lambda before, q, after: f"{before} {q} {after}", inline, real_questions, inline),
     st.text(any_char, max_size=200),
     st.just(""),
     st.text(st.sampled_from(" \t\n\r\x0b\x0c\u00a0\u2003\u3000\u200b"), max_size=20),

@@ -1,0 +1,152 @@
+"""The served app under load and attack: concurrent clients, auth, file routes, egress."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.ui import auth_from_env, is_loopback
+
+APPROACHES = [
+    ("AI control", "AI Control"),
+    ("RSPs", "Responsible Scaling Policies"),
+    ("watermarking", "Content Provenance & Watermarking"),
+    ("guaranteed safe AI", "Guaranteed Safe AI"),
+    ("model organisms", "Model Organisms of Misalignment"),
+    ("whistleblower protections", "Whistleblower Protections & Right to Warn"),
+    ("international coordination", "International Coordination"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(shipped_index: Path) -> Iterator[str]:
+    from bot.ui import serve
+
+    port = free_port()
+    demo = serve(index_dir=shipped_index, port=port, block=False)
+    yield f"http://127.0.0.1:{port}"
+    demo.close()
+
+
+@pytest.mark.slow
+def test_thirty_concurrent_clients_keep_their_own_follow_ups(server: str):
+    from gradio_client import Client
+
+    clients, questions_each = 30, 20
+    errors: list[str] = []
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        client = Client(server, verbose=False, httpx_kwargs={"timeout": 300})
+        for j in range(questions_each // 2):
+            name, title = APPROACHES[(i + j) % len(APPROACHES)]
+            for question, expect in (
+                (f"How tractable is {name}?", f"{title} › Evaluation Summary"),
+                ("and who should work on it?", f"{title} › Who Should Work on This?"),
+            ):
+                started = time.perf_counter()
+                try:
+                    reply = client.predict(question, api_name="/chat")
+                except Exception as exc:  # noqa: BLE001 - every failure counts
+                    with lock:
+                        errors.append(f"client {i}: {question}: {exc!r}")
+                    continue
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+                    sources = reply.split("Sources:", 1)[-1]
+                    if expect not in sources.split("\n[2]")[0]:
+                        errors.append(f"client {i}: {question!r} after {name!r}: {sources[:160]!r}")
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    elapsed = time.perf_counter() - started
+    assert errors == [], "\n".join(errors[:10]) + f"\n… {len(errors)} errors"
+    assert len(latencies) == clients * questions_each
+    p95 = sorted(latencies)[int(0.95 * (len(latencies) - 1))]
+    print(
+        f"{clients} clients × {questions_each} questions in {elapsed:.1f} s: "
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, 0 errors"
+    )
+
+
+def test_no_route_serves_files_outside_the_corpus_and_index(server: str, shipped_index: Path):
+    secret = Path(__file__).parent.parent / "pyproject.toml"
+    for path in (
+        "/etc/passwd",
+        str(secret),
+        str(shipped_index / "manifest.json"),
+    ):
+        for route in (f"/gradio_api/file={path}", f"/file={path}", f"/gradio_api/file/{path}"):
+            try:
+                with urllib.request.urlopen(server + route, timeout=10) as response:
+                    body = response.read()
+            except urllib.error.HTTPError as err:
+                assert err.code in (400, 403, 404, 405), (route, err.code)
+                continue
+            assert b"root:" not in body and b"[project]" not in body and b"chunker_version" not in body, route
+
+
+def test_a_wrong_password_is_refused(shipped_index: Path):
+    from bot.ui import serve
+
+    port = free_port()
+    demo = serve(index_dir=shipped_index, port=port, auth=[("alice", "s3cret")], block=False)
+    try:
+        base = f"http://127.0.0.1:{port}"
+
+        def login(password: str) -> int:
+            data = f"username=alice&password={password}".encode()
+            request = urllib.request.Request(f"{base}/login", data=data, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status
+            except urllib.error.HTTPError as err:
+                return err.code
+
+        assert login("wrong") in (400, 401, 403)
+        assert login("s3cret") == 200
+        with pytest.raises(urllib.error.HTTPError):  # the API refuses an anonymous caller
+            urllib.request.urlopen(f"{base}/gradio_api/info", timeout=10)
+    finally:
+        demo.close()
+
+
+def test_auth_settings_and_loopback_default(tmp_path: Path):
+    assert auth_from_env("alice:pw,bob:pw2") == [("alice", "pw"), ("bob", "pw2")]
+    users = tmp_path / "users"
+    users.write_text("# team\ncarol:pw3\n")
+    assert auth_from_env(str(users)) == [("carol", "pw3")]
+    assert auth_from_env("") is None
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
+    from click.testing import CliRunner
+
+    from bot.cli import chat_cmd
+
+    host = next(p for p in chat_cmd.params if p.name == "host")
+    assert host.default == "127.0.0.1"
+
+
+def test_outbound_connections_are_blocked_during_the_tests():
+    """The suite runs with egress blocked (pytest-socket, and a network namespace under `make test`)."""
+    with pytest.raises(Exception) as err:  # noqa: B017 - SocketBlockedError or an OSError
+        socket.create_connection(("1.1.1.1", 443), timeout=3)
+    assert "1.1.1.1" in str(err.value) or isinstance(err.value, OSError)
