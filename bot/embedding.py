@@ -66,6 +66,18 @@ class Embedder:
         """Embed one question."""
         return self.embed([text])[0]
 
+    def preload(self) -> None:
+        """Start loading the model in the background (it takes seconds), so the
+        caller can do other start-up work meanwhile; the first embed waits for it."""
+        if self.model not in _models:
+            threading.Thread(target=self._quiet_load, name="load-model", daemon=True).start()
+
+    def _quiet_load(self) -> None:
+        try:
+            self._load()
+        except Exception:  # noqa: BLE001 - the first real embed raises it again, at the right place
+            log.debug("background model load failed", exc_info=True)
+
     def _load(self) -> Any:
         with _lock:
             model = _models.get(self.model)

@@ -105,7 +105,12 @@ def build_index(
     store = VectorStore(index_dir, chroma_url, old.collection if old else config.collection())
     if rebuild:
         store.reset()
-    if old is not None and old.fingerprint == fingerprint and _lexical_live(index_dir, old):
+    if (
+        old is not None
+        and old.fingerprint == fingerprint
+        and _lexical_live(index_dir, old)
+        and store.count() >= old.chunks  # the store is readable and whole
+    ):
         log.info("index is up to date (%d chunks)", len(chunks))
         return IndexStats(
             documents=len(loaded.documents),

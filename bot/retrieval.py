@@ -54,6 +54,7 @@ class Index:
     def __init__(self, index_dir: Path, chroma_url: str | None, embedder: Embedder):
         manifest = require_manifest(index_dir)
         manifest.check(embedder.name)
+        embedder.preload()  # overlaps with reading the catalog, BM25 and the store below
         self.index_dir = index_dir
         self.manifest = manifest
         self.embedder = embedder

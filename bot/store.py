@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -145,12 +146,23 @@ class VectorStore:
         return self.chroma_url or str(self.index_dir / "chroma")
 
     def reset(self) -> None:
-        """Drop the collection (for ``--rebuild``)."""
-        try:
-            self.client.delete_collection(self.collection_name)
-        except Exception:  # noqa: BLE001 - absent collection
-            pass
+        """Start from nothing (``--rebuild``): drop the collection on a server;
+        delete the embedded store's folder, which also mends a damaged one."""
         self._collection = None
+        if self.chroma_url:
+            try:
+                self.client.delete_collection(self.collection_name)
+            except Exception:  # noqa: BLE001 - an absent collection is fine
+                pass
+            return
+        self._client = None
+        try:
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()  # forget any client opened on the old files
+        except ImportError:  # pragma: no cover - chromadb moved it
+            pass
+        shutil.rmtree(self.index_dir / "chroma", ignore_errors=True)
 
     # -- writing ------------------------------------------------------------
 
@@ -191,7 +203,13 @@ class VectorStore:
     # -- reading ------------------------------------------------------------
 
     def count(self) -> int:
-        return int(self.collection.count())
+        collection = self.collection
+        try:
+            return int(collection.count())
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many kinds on a damaged store
+            raise IndexCorruptError(
+                f"the vector store in {self.where} cannot be read ({_short(exc)}); {REBUILD_HINT}"
+            ) from exc
 
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """The ``k`` nearest chunk ids with their cosine similarity."""

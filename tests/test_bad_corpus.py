@@ -473,12 +473,6 @@ def test_a_truncated_chroma_store_says_rebuild(bad_corpus: BadCorpus, tmp_path: 
     assert "vector store" in result.stderr
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="known bug: `bot index --rebuild` cannot open the damaged Chroma store either, so it fails "
-    "with the same 'run `bot index --rebuild`' hint (VectorStore.reset swallows the open error)",
-)
 def test_rebuild_recovers_a_truncated_chroma_store(bad_corpus: BadCorpus, tmp_path: Path):
     index = _truncated_copy(bad_corpus, tmp_path)
     good = tmp_path / "good"

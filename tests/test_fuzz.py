@@ -22,7 +22,7 @@ from bot.evaluation import citation_problems
 from bot.markdown import PATH_SEP, parse_document
 from tests.conftest import ROOT
 
-#: No example database: the tests write nothing into the repository.
+#: No example database (hypothesis still caches constants in the git-ignored .hypothesis/).
 fuzz = settings(database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ---------------------------------------------------------------------------
