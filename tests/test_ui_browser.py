@@ -222,3 +222,16 @@ def test_the_chat_is_callable_with_gradio_client(server: str):
     assert "International Coordination › Who Should Work on This?" in follow
     data = client.predict("is US-China cooperation possible?", api_name="/ask")
     assert data["citations"][0]["section"] == "Crux 1: Is US-China Cooperation Possible?"
+
+
+def test_the_filter_limits_the_search_to_chosen_approaches(page: Any):
+    box = page.locator("#scope input")
+    box.click()
+    box.fill("AI Control")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    text, _ = ask(page, "what are the key techniques and their limitations?")
+    cards = page.locator("#sources summary").all_inner_texts()
+    assert cards and all("AI Control ›" in card for card in cards if card.startswith("["))
+    text, _ = ask(page, "is US-China cooperation possible?")
+    assert "International Coordination" not in page.locator("#sources").inner_text()
