@@ -34,10 +34,10 @@ class _Embeddings:
         self.embedder = embedder
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.embed(texts)
+        return self.embedder.embed(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embedder.embed_query(text)
+        return self.embedder.embed_query(text).tolist()
 
 
 def naive_pipeline(corpus: Path, workdir: Path) -> Any:

@@ -47,8 +47,9 @@ class Embedder:
         get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(get())
 
-    def embed(self, texts: Sequence[str], progress: bool = False) -> list[list[float]]:
-        """Embed documents (chunk texts)."""
+    def embed(self, texts: Sequence[str], progress: bool = False) -> Any:
+        """Embed texts: a float32 array with one normalized row per text (kept
+        as numpy, not Python lists: 100k vectors as lists would take gigabytes)."""
         if not texts:
             return []
         model = self._load()
@@ -60,9 +61,9 @@ class Embedder:
                 show_progress_bar=progress,
                 convert_to_numpy=True,
             )
-        return vectors.tolist()
+        return vectors.astype("float32", copy=False)
 
-    def embed_query(self, text: str) -> list[float]:
+    def embed_query(self, text: str) -> Any:
         """Embed one question."""
         return self.embed([text])[0]
 

@@ -218,13 +218,13 @@ def _vectors_for(
     embedder: Embedder,
     progress: bool,
     previous: Vectors | None = None,
-) -> list[list[float]]:
+) -> list[Any]:
     """Vectors for changed chunks: reused when the same text is stored, else embedded."""
     by_hash = {s.text_hash: s.chunk_id for s in stored.values()}
     reuse_ids = {c.chunk_id: by_hash[c.text_hash] for c in changed if c.text_hash in by_hash}
     wanted = sorted(set(reuse_ids.values()))
     reused = {cid: previous.get(cid) for cid in wanted} if previous is not None else {}
-    reused = {cid: [float(x) for x in v] for cid, v in reused.items() if v is not None}
+    reused = {cid: v for cid, v in reused.items() if v is not None}
     missing = [cid for cid in wanted if cid not in reused]
     if missing:
         reused.update(store.vectors(missing))
@@ -244,7 +244,7 @@ def _fingerprint(chunks: list[Chunk]) -> str:
 
 
 def _all_vectors(
-    ids: list[str], fresh: dict[str, list[float]], previous: Vectors | None, store: VectorStore
+    ids: list[str], fresh: dict[str, Any], previous: Vectors | None, store: VectorStore
 ) -> Vectors:
     """Every live chunk's vector: new ones, the previous generation's, else read from the store."""
     found: dict[str, Any] = dict(fresh)

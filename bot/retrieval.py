@@ -135,7 +135,7 @@ class HybridRetriever:
     def __init__(self, index: Index, depth: int = 30):
         self.index = index
         self.depth = depth
-        self._vectors: dict[str, list[float]] = {}
+        self._vectors: dict[str, Any] = {}
 
     def search(
         self,
@@ -155,7 +155,7 @@ class HybridRetriever:
         """
         return self.fuse(self.ranked(query, doc_ids), k, expand_tables)
 
-    def vector(self, text: str) -> list[float]:
+    def vector(self, text: str) -> Any:
         """The query vector of ``text`` (embedded once per retriever)."""
         if text not in self._vectors:
             self.prepare([text])
@@ -197,7 +197,7 @@ class HybridRetriever:
         lexical = [(cid, s) for cid, s in self.index.lexical.search(query, depth, only) if cid in catalog.chunks]
         return [Ranking("dense", nearest), Ranking("lexical", lexical), *rankings]
 
-    def _heading_ranking(self, vector: list[float], allowed: set[str] | None) -> Ranking:
+    def _heading_ranking(self, vector: Any, allowed: set[str] | None) -> Ranking:
         """Chunks ranked by their section heading's similarity (tied within a section)."""
         sections = self.index.headings.search(vector, 12, allowed)
         items: list[tuple[str, float]] = []

@@ -176,21 +176,23 @@ class VectorStore:
                 found[cid] = StoredChunk(cid, str(meta["doc_id"]), int(meta["position"]), str(meta["text_hash"]))
         return found
 
-    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+    def vectors(self, ids: Sequence[str]) -> dict[str, Any]:
         """Stored vectors of some chunks, to reuse for moved or retagged text."""
-        out: dict[str, list[float]] = {}
+        out: dict[str, Any] = {}
         for start in range(0, len(ids), _BATCH):
             got = self.collection.get(ids=list(ids[start : start + _BATCH]), include=["embeddings"])
             for cid, vec in zip(got["ids"], got["embeddings"]):
-                out[cid] = [float(x) for x in vec]
+                out[cid] = vec
         return out
 
-    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Any]) -> None:
+        import numpy as np
+
         for start in range(0, len(chunks), _BATCH):
             part = chunks[start : start + _BATCH]
             self.collection.upsert(
                 ids=[c.chunk_id for c in part],
-                embeddings=[list(v) for v in vectors[start : start + _BATCH]],
+                embeddings=np.asarray(vectors[start : start + _BATCH], dtype=np.float32),
                 documents=[c.text for c in part],
                 metadatas=[chunk_metadata(c) for c in part],
             )
@@ -213,8 +215,10 @@ class VectorStore:
 
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """The ``k`` nearest chunk ids with their cosine similarity."""
+        import numpy as np
+
         got = self.collection.query(
-            query_embeddings=[list(vector)], n_results=k, where=where or None, include=["distances"]
+            query_embeddings=np.asarray([vector], dtype=np.float32), n_results=k, where=where or None, include=["distances"]
         )
         return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0])]
 
