@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 
 from bot import ChatSession, ask, build_index
 from bot.evaluation import crux_balance

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot.evaluation import PromptFileError, coverage, evaluate, generate_cases, load_cases, write_cases, write_report
-from tests.conftest import APPROACHES, CORPUS, ROOT, needs_shared
+from tests.conftest import CORPUS, ROOT, needs_shared
 
 
 def test_a_bad_prompt_file_names_each_bad_case_and_field(tmp_path: Path):

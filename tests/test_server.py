@@ -137,7 +137,6 @@ def test_auth_settings_and_loopback_default(tmp_path: Path):
     assert auth_from_env(str(users)) == [("carol", "pw3")]
     assert auth_from_env("") is None
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
-    from click.testing import CliRunner
 
     from bot.cli import chat_cmd
 
