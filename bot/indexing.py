@@ -141,7 +141,7 @@ def build_index(
     removed = sum(1 for key in by_key if key not in new_keys)
     stale = [cid for cid in stored if cid not in new_ids]
 
-    previous = _previous_vectors(index_dir, old)
+    previous = _previous(Vectors, index_dir, old)
     vectors = _vectors_for(changed, stored, store, embedder, progress, previous)
     if old is None or rebuild or changed:
         dimension = len(vectors[0]) if vectors else embedder.dimension
@@ -158,7 +158,7 @@ def build_index(
         (DocumentInfo(d.doc_id, d.title, d.description, _aliases(d.metadata)) for d in loaded.documents),
     )
     ids = catalog.ids
-    headings = Headings.build(catalog, embedder.embed, _previous_headings(index_dir, old))
+    headings = Headings.build(catalog, embedder.embed, _previous(Headings, index_dir, old))
     local = _all_vectors(ids, dict(zip((c.chunk_id for c in changed), vectors)), previous, store)
     write_generation(
         index_dir, generation, catalog, Lexical.build(ids, [catalog.chunks[i].text for i in ids]), headings, local
@@ -260,20 +260,12 @@ def _all_vectors(
     return Vectors(ids, [found[cid] for cid in ids])
 
 
-def _previous_vectors(index_dir: Path, manifest: Manifest | None) -> Vectors | None:
+def _previous(kind: Any, index_dir: Path, manifest: Manifest | None) -> Any:
+    """The live generation's Vectors or Headings, to reuse; None when there is none or it is unreadable."""
     if manifest is None or not _lexical_live(index_dir, manifest):
         return None
     try:
-        return Vectors.load(index_dir / manifest.lexical)
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def _previous_headings(index_dir: Path, manifest: Manifest | None) -> Headings | None:
-    if manifest is None or not _lexical_live(index_dir, manifest):
-        return None
-    try:
-        return Headings.load(index_dir / manifest.lexical)
+        return kind.load(index_dir / manifest.lexical)
     except (OSError, ValueError, KeyError):
         return None
 

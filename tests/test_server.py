@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.ui import auth_from_env, is_loopback
+from tests.conftest import free_port
 
 APPROACHES = [
     ("AI control", "AI Control"),
@@ -24,12 +25,6 @@ APPROACHES = [
     ("whistleblower protections", "Whistleblower Protections & Right to Warn"),
     ("international coordination", "International Coordination"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
