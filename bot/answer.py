@@ -9,6 +9,7 @@ the composer abstains.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -248,10 +249,9 @@ def _render_crux(group: _Group, numbering: _Numbering, full: bool) -> str:
     question = table.section.split(PATH_SEP)[-1]
     question = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", question, flags=re.I)
     lines = [f"**{_md(chunks[0].title)} — crux: {_md(question)}**"]
+    cells = [(c, c.cells) for c in chunks]
     for col, header in enumerate(table.headers):
-        args = [
-            f"{_md(c.cells[col][1])} {numbering.cite(c)}" for c in chunks if col < len(c.cells) and c.cells[col][1]
-        ]
+        args = [f"{_md(row[col][1])} {numbering.cite(c)}" for c, row in cells if col < len(row) and row[col][1]]
         if args:
             lines.append(f"- **{_md(header)}**: " + "; ".join(args))
     return "\n".join(lines)
@@ -310,6 +310,7 @@ def _render_passage(chunk: Chunk, numbering: _Numbering, full: bool, heading: bo
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
+@functools.lru_cache(maxsize=8192)
 def _md(text: str, keep_list: bool = False) -> str:
     """Document text made inert in markdown: markup characters escaped."""
     lead = ""

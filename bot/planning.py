@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 
 from bot.answer import Answer, abstain, compose, compose_groups, compose_listing, evidence_is_weak
 from bot.markdown import OVERVIEW, Chunk
@@ -43,13 +44,16 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
             return abstain(question, query)
         return compose_groups(question, query, groups)
 
-    retriever.prepare([query, _residual_text(plan, query) if approaches else ""])  # one batch
-    rankings = retriever.ranked(query, scope)
+    retriever.prepare([query])
+    rankings = retriever.ranked(query, scope, dense=not approaches)  # a named approach is searched locally below
     targets = approaches or _likely_documents(retriever.fuse(rankings, 6, expand_tables=False))
-    rankings += retriever.ranked(query, targets, headings=True)
+    local = retriever.ranked(query, targets, headings=True)
+    if approaches:  # the global dense list would rank these chunks once more: count the local one twice
+        local = [replace(r, weight=2 * r.weight) if r.kind == "dense" else r for r in local]
+    rankings += local
     residual = _residual_text(plan, query)
     if approaches and residual:
-        rankings += retriever.ranked(residual, approaches, headings=True)
+        rankings += retriever.ranked(residual, approaches, headings=True, like=query)
     if plan.cues:
         rankings.append(_cue_ranking(index, plan, targets[:1] if not approaches else approaches))
     hits = retriever.fuse(rankings, k)

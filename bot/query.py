@@ -95,6 +95,14 @@ _SECTION_TITLES = {"who": re.compile(r"^who should work on", re.I)}
 #: pattern). Crux headings are short questions ("Is Pause Feasible?") that
 #: people ask in other words ("could we actually pause…?"); other headings
 #: name a kind of content ("Types of…", "Key Techniques", "The Case for…").
+def _alternation(table: dict[str, tuple[str, ...]]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each key's patterns as one compiled alternation, in table order."""
+    return tuple((key, re.compile("|".join(f"(?:{p})" for p in pats))) for key, pats in table.items())
+
+
+_DIMENSION_PATTERNS = _alternation(DIMENSIONS)
+_SECTION_PATTERNS = _alternation(SECTIONS)
+
 HEADING_CUES: tuple[tuple[str, str], ...] = (
     # crux questions
     (r"\b(?:feasib\w*|possible|realistic\w*|achiev\w*|viable|doable|pull (?:it )?off|"
@@ -154,6 +162,7 @@ HEADING_CUES: tuple[tuple[str, str], ...] = (
     (r"\b(?:hard|difficult|challeng\w*|obstacles?)\b", r"hard"),
     (r"\b(?:implications?|what should (?:policymakers|governments|regulators) do)\b", r"implications"),
 )
+_CUE_PATTERNS = tuple((re.compile(q, re.I), h) for q, h in HEADING_CUES)
 
 _GENERIC = set(
     """ai safety safe research approach approaches alignment the and of for on in a an to with via
@@ -201,6 +210,7 @@ class QueryReader:
     """Reads questions against one index's documents and vocabulary."""
 
     def __init__(self, documents: Iterable[Any], chunks: Iterable[Any]):
+        self._fuzzy_seen: dict[str, str | None] = {}
         """``documents`` have ``doc_id``, ``title`` and optionally ``aliases``;
         ``chunks`` have ``doc_id`` and ``body`` (the vocabulary comes from them)."""
         from bot.lexical import stem
@@ -278,7 +288,7 @@ class QueryReader:
         mentions = self.mentions(text)
         approaches = tuple(dict.fromkeys(m.doc_id for m in mentions))
         low = text.lower()
-        dimensions = tuple(d for d, pats in DIMENSIONS.items() if any(re.search(p, low) for p in pats))
+        dimensions = tuple(d for d, pattern in _DIMENSION_PATTERNS if pattern.search(low))
         if "If alignment hard" in dimensions or "If alignment easy" in dimensions:
             # "…if alignment is hard" is not a question about tractability
             dimensions = tuple(d for d in dimensions if d != "Tractability" or re.search(r"tractab", low))
@@ -288,9 +298,9 @@ class QueryReader:
                 if re.search(pattern, low):
                     rating = name
                     break
-        section = next((key for key, pats in SECTIONS.items() if any(re.search(p, low) for p in pats)), None)
+        section = next((key for key, pattern in _SECTION_PATTERNS if pattern.search(low)), None)
         residual = self.residual(text, mentions)
-        cues = tuple(dict.fromkeys(h for q, h in HEADING_CUES if re.search(q, residual, re.I)))
+        cues = tuple(dict.fromkeys(h for q, h in _CUE_PATTERNS if q.search(residual)))
         number = bool(_NUMBER_QUESTION.search(low))
         date = bool(_DATE_QUESTION.search(low))
         return QueryPlan(
@@ -333,10 +343,12 @@ class QueryReader:
     def _fuzzy(self, word: str) -> str | None:
         if len(word) < 6 or word in self.vocabulary:
             return None
-        close = difflib.get_close_matches(self._stem(word), list(self._alias_words), n=1, cutoff=0.85)
-        if close:
-            return self.aliases.get((close[0],)) or None
-        return None
+        if word not in self._fuzzy_seen:
+            close = difflib.get_close_matches(self._stem(word), list(self._alias_words), n=1, cutoff=0.85)
+            if len(self._fuzzy_seen) > 4096:
+                self._fuzzy_seen.clear()
+            self._fuzzy_seen[word] = (self.aliases.get((close[0],)) or None) if close else None
+        return self._fuzzy_seen[word]
 
     def names(self, text: str, mentions: Sequence[Mention]) -> tuple[str, ...]:
         """Proper names, acronyms and numbers in ``text``, other than approach names."""
@@ -444,3 +456,4 @@ _COMMON = set(
     """about above after again against would could should there their these those which while where whose
     actually really think people something anything everything nothing someone anyone everyone""".split()
 )
+

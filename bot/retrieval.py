@@ -7,6 +7,7 @@ changes (after ``bot index``), so a serving process follows re-indexing.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -94,7 +95,7 @@ class Index:
         embedder: Embedder | None = None,
     ) -> Index:
         """The index in ``index`` (default ``BOT_INDEX_DIR``), cached per process."""
-        index_dir = config.index_dir(index).resolve()
+        index_dir = _resolved(str(config.index_dir(index)), os.getcwd())
         url = config.chroma_url(chroma_url) or ""
         embedder = embedder or Embedder.default()
         key = (str(index_dir), url)
@@ -110,6 +111,11 @@ class Index:
         """Drop every cached index (tests, or after deleting a folder)."""
         with cls._lock:
             cls._cache.clear()
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(path: str, cwd: str) -> Path:
+    return Path(cwd, path).resolve()
 
 
 def _stamp(index_dir: Path) -> float:
@@ -173,6 +179,7 @@ class HybridRetriever:
         doc_ids: Collection[str] | None = None,
         headings: bool = False,
         dense: bool = True,
+        like: str | None = None,
     ) -> list[Ranking]:
         """The dense and the lexical ranking of ``query`` (and, with
         ``headings``, the ranking of chunks by their section heading)."""
@@ -183,7 +190,7 @@ class HybridRetriever:
         nearest: list[tuple[str, float]] = []
         rankings: list[Ranking] = []
         if self.index.manifest.chunks and dense:
-            vector = self.vector(query)
+            vector = self.vector(like or query)
             if allowed and len(allowed) <= LOCAL_DOCS:
                 # a few documents: score their chunks from the local vectors, no round trip
                 ids = [c.chunk_id for d in sorted(allowed) for c in catalog.document_chunks(d)]
