@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -41,7 +42,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 def questions(index: Any, n: int) -> list[str]:
-    """Distinct, realistic questions drawn from the index's own documents."""
+    """Distinct, realistic questions drawn from the index's own documents: two in
+    three name an approach ("How tractable is X?"), one in three asks a crux in
+    its own words without naming one ("Is US-China cooperation possible?")."""
     docs = sorted(index.catalog.documents.values(), key=lambda d: d.doc_id)
     forms = [
         "How tractable is {title}?",
@@ -50,10 +53,20 @@ def questions(index: Any, n: int) -> list[str]:
         "How neglected is {title}?",
         "Is {title} worth doing if alignment is hard?",
     ]
+    cruxes = sorted(
+        {
+            re.sub(r"^crux\s*\d*\s*[:.]\s*", "", c.section, flags=re.IGNORECASE)
+            for c in index.catalog.chunks.values()
+            if c.section.lower().startswith("crux")
+        }
+    )
     out = []
     for i in range(n):
-        doc = docs[(i * 7) % len(docs)]
-        out.append(forms[i % len(forms)].format(title=doc.title))
+        if i % 3 == 2 and cruxes:
+            out.append(cruxes[(i * 11) % len(cruxes)])
+        else:
+            doc = docs[(i * 7) % len(docs)]
+            out.append(forms[i % len(forms)].format(title=doc.title))
     return out
 
 
@@ -79,19 +92,41 @@ def measure(
     build = timed(lambda: build_index(corpus, index_dir, embedder=embedder))
     row: dict[str, Any] = {"corpus": name, "chunks": len(texts), "build_s": build / 1000, "pure_embed_s": pure_ms / 1000}
 
+    Index.forget()
+    opened_ms = timed(lambda: Index.open(index_dir))
     index = Index.open(index_dir)
+    from bot.lexical import Lexical
+
+    lexical_load_ms = timed(lambda: Lexical.load(index_dir / index.manifest.lexical))
     asks, floors = [], []
     qs = questions(index, n_questions)
     for q in qs[:3]:  # warm
         ChatSession(index_dir).ask(q)
-    for q in qs:
-        floors.append(timed(lambda: index.store.query(embedder.embed_query(q), K)))
-        asks.append(timed(lambda: ChatSession(index_dir).ask(q)))
+    lexical_ms = [0.0]
+    search = Lexical.search
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return search(self, *args, **kwargs)
+        finally:
+            lexical_ms[0] += (time.perf_counter() - start) * 1000
+
+    Lexical.search = counted  # type: ignore[method-assign]
+    try:
+        for q in qs:
+            floors.append(timed(lambda q=q: index.store.query(embedder.embed_query(q), K)))
+            asks.append(timed(lambda q=q: ChatSession(index_dir).ask(q)))
+    finally:
+        Lexical.search = search  # type: ignore[method-assign]
     row.update(
         ask_p50=statistics.median(asks),
         ask_p95=pct(asks, 0.95),
         floor_p50=statistics.median(floors),
         floor_p95=pct(floors, 0.95),
+        lexical_share=lexical_ms[0] / sum(asks),
+        open_ms=opened_ms,
+        lexical_load_ms=lexical_load_ms,
     )
     if naive:
         from naive import naive_pipeline
@@ -99,7 +134,7 @@ def measure(
         ask_naive, _ = naive_pipeline(corpus, work / f"naive-{name}")
         for q in qs[:3]:
             ask_naive(q)
-        naive_times = [timed(lambda: ask_naive(q)) for q in qs]
+        naive_times = [timed(lambda q=q: ask_naive(q)) for q in qs]
         row.update(naive_p50=statistics.median(naive_times), naive_p95=pct(naive_times, 0.95))
     if edit:
         from synthetic import edit_one
@@ -126,11 +161,11 @@ def cold(index_dir: Path, model: str) -> dict[str, float]:
 
 
 def peak_rss(index_dir: Path) -> float:
-    """Peak RSS (MB) of a process that opens the index and answers 20 questions."""
+    """Peak RSS (MB) of a process that opens the index and answers 30 questions (named and unnamed)."""
     code = (
         "import resource, sys; from bot import ChatSession; from bot.retrieval import Index;"
         f"i = Index.open({str(index_dir)!r}); from run import questions;"
-        "[ChatSession(i.index_dir).ask(q) for q in questions(i, 20)];"
+        "[ChatSession(i.index_dir).ask(q) for q in questions(i, 30)];"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT / "bench")}
@@ -156,15 +191,18 @@ def build_ratio(r: dict[str, Any]) -> str:
 
 def table(rows: list[dict[str, Any]], extra: dict[str, Any]) -> str:
     lines = [
-        "| corpus | chunks | ask p50 / floor | ask p95 / floor p95 | ask p50 / naive p50 | ask p50 (ms) | floor p50 (ms) | full build / pure embedding | re-index one doc / full build |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| corpus | chunks | ask p50 / floor | ask p95 / floor p95 | ask p50 / naive p50 | ask p50 (ms) | floor p50 (ms) | full build / pure embedding | re-index one doc / full build | BM25 share of ask | open index (BM25 load) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         naive = f"{r['ask_p50'] / r['naive_p50']:.2f}×" if "naive_p50" in r else "not run"
-        reindex = f"{100 * r['reindex_s'] / r['build_s']:.2f}% ({r['documents']} docs)" if "reindex_s" in r else "—"
+        reindex = (
+            f"{100 * r['reindex_s'] / r['build_s']:.2f}% ({r['reindex_s']:.1f} s, {r['documents']} docs)" if "reindex_s" in r else "—"
+        )
         lines.append(
             f"| {r['corpus']} | {r['chunks']} | {r['ask_p50'] / r['floor_p50']:.2f}× | {r['ask_p95'] / r['floor_p95']:.2f}× | "
-            f"{naive} | {r['ask_p50']:.1f} | {r['floor_p50']:.1f} | {build_ratio(r)} | {reindex} |"
+            f"{naive} | {r['ask_p50']:.1f} | {r['floor_p50']:.1f} | {build_ratio(r)} | {reindex} | "
+            f"{100 * r['lexical_share']:.1f}% | {r['open_ms']:.0f} ms ({r['lexical_load_ms']:.0f} ms) |"
         )
     if "cold_ask_s" in extra:
         lines.append("")
@@ -204,12 +242,12 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copytree(SHARED, corpus)
                 name, chunks = "shared approaches (15 pages)", 0
             else:
-                chunks = int(size)
-                corpus = work / f"synthetic-{chunks}"
                 from synthetic import documents_for
 
-                generate(corpus, documents_for(chunks))
-                name = f"synthetic ~{chunks}"
+                n_docs = int(size[: -len("docs")]) if size.endswith("docs") else documents_for(int(size))
+                corpus = work / f"synthetic-{n_docs}"
+                chunks = generate(corpus, n_docs)
+                name = f"synthetic {n_docs} docs"
             print(f"measuring {name} …", file=sys.stderr, flush=True)
             row = measure(
                 name.split(" ")[0] + (f"-{chunks}" if chunks else ""),
@@ -217,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                 work,
                 args.questions,
                 naive=(chunks or 0) <= args.naive_up_to,
-                edit=chunks >= 10000,
+                edit=chunks > 0,
                 pure=(chunks or 0) <= args.pure_up_to,
             )
             row["corpus"] = name

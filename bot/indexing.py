@@ -14,7 +14,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,8 @@ from bot.lexical import (
     remove_stale_generations,
     write_generation,
 )
-from bot.markdown import CHUNKER_VERSION, Chunk, Corpus, Problem, load_corpus
-from bot.store import Manifest, VectorStore
+from bot.markdown import CHUNKER_VERSION, Chunk, Corpus, Document, Problem, load_corpus
+from bot.store import Manifest, StoredChunk, VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -92,16 +92,17 @@ def build_index(
     index_dir = config.index_dir(index)
     chroma_url = config.chroma_url(chroma_url)
     embedder = embedder or Embedder.default()
-    loaded = load_corpus(corpus)
+    old = None if rebuild else Manifest.read(index_dir)
+    if old is not None:
+        old.check(embedder.name)
+    known = _previous(Catalog, index_dir, old)  # the documents as last indexed
+    loaded = load_corpus(corpus, reuse=_reuser(known))
     if not loaded.documents:
         reasons = "; ".join(f"{p.path}: {p.message}" for p in loaded.problems[:5])
         raise CorpusError(f"no usable markdown documents in {corpus}" + (f" ({reasons})" if reasons else ""))
     chunks = [c for doc in loaded.documents for c in doc.chunks]
     fingerprint = _fingerprint(chunks)
 
-    old = None if rebuild else Manifest.read(index_dir)
-    if old is not None:
-        old.check(embedder.name)
     store = VectorStore(index_dir, chroma_url, old.collection if old else config.collection())
     if rebuild:
         store.reset()
@@ -123,7 +124,7 @@ def build_index(
             problems=loaded.problems,
         )
 
-    stored = store.stored()
+    stored = _stored(store, known)
     by_key = {(s.doc_id, s.position): s for s in stored.values()}
     new_ids = {c.chunk_id for c in chunks}
     changed: list[Chunk] = []
@@ -155,7 +156,10 @@ def build_index(
     generation = f"lexical-{uuid.uuid4().hex[:12]}"
     catalog = Catalog(
         chunks,
-        (DocumentInfo(d.doc_id, d.title, d.description, _aliases(d.metadata)) for d in loaded.documents),
+        (
+            DocumentInfo(d.doc_id, d.title, d.description, _aliases(d.metadata), d.digest, d.warnings)
+            for d in loaded.documents
+        ),
     )
     ids = catalog.ids
     headings = Headings.build(catalog, embedder.embed, _previous(Headings, index_dir, old))
@@ -235,12 +239,42 @@ def _vectors_for(
 
 def _fingerprint(chunks: list[Chunk]) -> str:
     digest = hashlib.sha1()
+    tables: dict[int, bytes] = {}  # a table's JSON once, not once per row
     for chunk in chunks:
         digest.update(chunk.chunk_id.encode("utf-8"))
         digest.update(chunk.text_hash.encode("ascii"))
         if chunk.table is not None:
-            digest.update(chunk.table.to_json().encode("utf-8"))
+            key = id(chunk.table)
+            if key not in tables:
+                tables[key] = chunk.table.to_json().encode("utf-8")
+            digest.update(tables[key])
     return digest.hexdigest()
+
+
+def _reuser(known: Catalog | None) -> Callable[[str, str], Document | None] | None:
+    """Rebuilds a document from the last catalog when its file's bytes are unchanged."""
+    if known is None:
+        return None
+
+    def reuse(doc_id: str, digest: str) -> Document | None:
+        info = known.documents.get(doc_id)
+        if info is None or not info.digest or info.digest != digest:
+            return None
+        chunks = tuple(sorted(known.document_chunks(doc_id), key=lambda c: c.position))
+        tables = tuple(dict.fromkeys(c.table for c in chunks if c.table is not None))
+        metadata = {"title": info.title, "description": info.description, "aliases": list(info.aliases)}
+        return Document(
+            doc_id, Path(doc_id + ".md"), info.title, info.description, metadata, chunks, tables, info.warnings, digest
+        )
+
+    return reuse
+
+
+def _stored(store: VectorStore, known: Catalog | None) -> dict[str, StoredChunk]:
+    """What the store holds: the last catalog when the store agrees with it, else a full scan."""
+    if known is not None and store.count() == len(known.chunks):
+        return {cid: StoredChunk(cid, c.doc_id, c.position, c.text_hash) for cid, c in known.chunks.items()}
+    return store.stored()
 
 
 def _all_vectors(

@@ -34,6 +34,8 @@ class DocumentInfo:
     title: str
     description: str
     aliases: tuple[str, ...] = ()
+    digest: str = ""  # the source file's sha256, to skip parsing it again
+    warnings: tuple[str, ...] = ()  # what the loader said of it (said again on every run)
 
 
 class Catalog:
@@ -89,7 +91,7 @@ class Catalog:
         rows = []
         for cid in self.ids:
             c = self.chunks[cid]
-            if c.table is not None:
+            if c.table is not None and c.table.table_id not in tables:
                 tables[c.table.table_id] = json.loads(c.table.to_json())
             rows.append(
                 {
@@ -106,7 +108,7 @@ class Catalog:
                     "row": c.row,
                 }
             )
-        docs = [{**d.__dict__, "aliases": list(d.aliases)} for d in self.documents.values()]
+        docs = [{**d.__dict__, "aliases": list(d.aliases), "warnings": list(d.warnings)} for d in self.documents.values()]
         data = {"chunks": rows, "tables": tables, "documents": docs}
         (folder / CATALOG).write_text(json.dumps(data, ensure_ascii=False), "utf-8")
 
@@ -139,7 +141,10 @@ class Catalog:
             )
             for r in data["chunks"]
         )
-        docs = (DocumentInfo(**{**d, "aliases": tuple(d.get("aliases", ()))}) for d in data["documents"])
+        docs = (
+            DocumentInfo(**{**d, "aliases": tuple(d.get("aliases", ())), "warnings": tuple(d.get("warnings", ()))})
+            for d in data["documents"]
+        )
         return cls(chunks, docs)
 
 

@@ -13,8 +13,8 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,6 +115,7 @@ class Document:
     chunks: tuple[Chunk, ...]
     tables: tuple[Table, ...]
     warnings: tuple[str, ...] = ()
+    digest: str = ""  # sha256 of the file's bytes: an unchanged file need not be parsed again
 
 
 @dataclass(frozen=True)
@@ -139,11 +140,14 @@ class Corpus:
 # Loading
 
 
-def load_corpus(root: str | os.PathLike[str]) -> Corpus:
+def load_corpus(
+    root: str | os.PathLike[str], reuse: Callable[[str, str], Document | None] | None = None
+) -> Corpus:
     """Load every ``.md`` file under ``root``, recursively.
 
     A file that cannot be used is reported as a :class:`Problem` and skipped;
-    the rest still load.
+    the rest still load. ``reuse(doc_id, digest)`` may return the document as
+    parsed before from the same bytes (re-indexing parses only changed files).
 
     Raises:
         CorpusError: ``root`` is not a readable folder.
@@ -160,8 +164,10 @@ def load_corpus(root: str | os.PathLike[str]) -> Corpus:
         except OSError as exc:
             problems.append(Problem(rel, f"unreadable: {exc.strerror or exc}", True))
             continue
+        doc_id = rel[: -len(".md")]
+        known = reuse(doc_id, hashlib.sha256(raw).hexdigest()) if reuse else None
         try:
-            doc = parse_document(raw, doc_id=rel[: -len(".md")], path=path)
+            doc = replace(known, path=path) if known else parse_document(raw, doc_id=doc_id, path=path)
         except CorpusError as exc:
             problems.append(Problem(rel, str(exc), True))
             continue
@@ -264,6 +270,7 @@ def parse_document(raw: bytes, doc_id: str, path: Path | None = None) -> Documen
         chunks=tuple(chunks),
         tables=tuple(tables),
         warnings=tuple(warnings),
+        digest=hashlib.sha256(raw).hexdigest(),
     )
 
 

@@ -90,3 +90,46 @@ def test_a_broken_file_is_skipped_and_the_rest_indexes(corpus_copy: Path, tmp_pa
     stats = build_index(corpus_copy, tmp_path / "index")
     assert stats.partial and [p.path for p in stats.skipped] == ["broken.md"]
     assert stats.documents == len(list(corpus_copy.glob("*.md"))) - 1
+
+
+def test_re_indexing_parses_only_the_changed_file(corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import bot.markdown
+
+    index = tmp_path / "index"
+    (corpus_copy / "mojibake.md").write_bytes("---\ntitle: Broken\n---\n# Broken\n\nIt’s a â€” dash.\n".encode())
+    first = build_index(corpus_copy, index)
+    parsed: list[str] = []
+    real = bot.markdown.parse_document
+    monkeypatch.setattr(bot.markdown, "parse_document", lambda raw, doc_id, path=None: parsed.append(doc_id) or real(raw, doc_id, path))
+
+    seed = corpus_copy / "international-coordination.md"
+    seed.write_text(seed.read_text("utf-8").replace("Engagement is superficial", "Engagement is for show"), "utf-8")
+    edited = build_index(corpus_copy, index)
+    assert parsed == ["international-coordination"]
+    assert (edited.updated, edited.embedded, edited.chunks) == (1, 1, first.chunks)
+    # what the loader said of an unchanged file is said again
+    assert [p.message for p in edited.problems if p.path == "mojibake.md"] == [
+        p.message for p in first.problems if p.path == "mojibake.md"
+    ] != []
+    # and the reused documents answer exactly as parsed ones do
+    fresh = tmp_path / "fresh"
+    build_index(corpus_copy, fresh)
+    reused, parsed_again = Index.open(index).catalog, Index.open(fresh).catalog
+    assert reused.chunks == parsed_again.chunks and reused.documents == parsed_again.documents
+
+
+def test_vectors_the_catalog_does_not_know_are_found_and_deleted(corpus_copy: Path, tmp_path: Path):
+    """A store that disagrees with the last catalog (an interrupted run) is scanned, not trusted."""
+    index = tmp_path / "index"
+    first = build_index(corpus_copy, index)
+    store = VectorStore(index)
+    store.collection.add(
+        ids=["orphan::0::x"],
+        embeddings=[[0.1] * 384],
+        metadatas=[{"doc_id": "orphan", "position": 0, "text_hash": "x"}],
+        documents=["orphan"],
+    )
+    seed = corpus_copy / "international-coordination.md"
+    seed.write_text(seed.read_text("utf-8").replace("Engagement is superficial", "Engagement is for show"), "utf-8")
+    build_index(corpus_copy, index)
+    assert VectorStore(index).count() == first.chunks
