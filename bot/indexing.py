@@ -15,6 +15,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ from bot.markdown import CHUNKER_VERSION, Chunk, Corpus, Document, Problem, load
 from bot.store import Manifest, StoredChunk, VectorStore
 
 log = logging.getLogger(__name__)
+
+#: Chunks embedded per slab; Chroma stores one slab while the next is embedded.
+SLAB = 1024
 
 
 @dataclass(frozen=True)
@@ -143,30 +147,46 @@ def build_index(
     stale = [cid for cid in stored if cid not in new_ids]
 
     previous = _previous(Vectors, index_dir, old)
-    vectors = _vectors_for(changed, stored, store, embedder, progress, previous)
-    if old is None or rebuild or changed:
-        dimension = len(vectors[0]) if vectors else embedder.dimension
-    else:
-        dimension = old.dimension
-    if old is not None:
-        old.check(embedder.name, dimension)
-    log.info("writing the index: %d chunks to store, %d to delete", len(changed), len(stale))
-    store.upsert(changed, vectors)
+    dimension = old.dimension if old is not None else 0
+    with ThreadPoolExecutor(1, thread_name_prefix="store") as writer:
+        # Chroma writes one slab while the next is embedded
+        writes: list[Future[None]] = []
+        vectors: list[Any] = []
+        bar = _bar(len(changed)) if progress and changed else None
+        changed.sort(key=lambda c: len(c.text))  # slabs of like lengths pad little
+        for start in range(0, len(changed), SLAB):
+            slab = changed[start : start + SLAB]
+            got = _vectors_for(slab, stored, store, embedder, previous)
+            if not vectors:  # the first slab: refuse a model of another size before anything is written
+                dimension = len(got[0])
+                if old is not None:
+                    old.check(embedder.name, dimension)
+            vectors.extend(got)
+            writes.append(writer.submit(store.upsert, slab, got))
+            if bar is not None:
+                bar.update(len(slab))
+        if bar is not None:
+            bar.close()
+        if not dimension:
+            dimension = embedder.dimension
+        log.info("writing the index: %d chunks to store, %d to delete", len(changed), len(stale))
 
-    generation = f"lexical-{uuid.uuid4().hex[:12]}"
-    catalog = Catalog(
-        chunks,
-        (
-            DocumentInfo(d.doc_id, d.title, d.description, _aliases(d.metadata), d.digest, d.warnings)
-            for d in loaded.documents
-        ),
-    )
-    ids = catalog.ids
-    headings = Headings.build(catalog, embedder.embed, _previous(Headings, index_dir, old))
-    local = _all_vectors(ids, dict(zip((c.chunk_id for c in changed), vectors)), previous, store)
-    write_generation(
-        index_dir, generation, catalog, Lexical.build(ids, [catalog.chunks[i].text for i in ids]), headings, local
-    )
+        generation = f"lexical-{uuid.uuid4().hex[:12]}"
+        catalog = Catalog(
+            chunks,
+            (
+                DocumentInfo(d.doc_id, d.title, d.description, _aliases(d.metadata), d.digest, d.warnings)
+                for d in loaded.documents
+            ),
+        )
+        ids = catalog.ids
+        headings = Headings.build(catalog, embedder.embed, _previous(Headings, index_dir, old))
+        local = _all_vectors(ids, dict(zip((c.chunk_id for c in changed), vectors)), previous, store)
+        write_generation(
+            index_dir, generation, catalog, Lexical.build(ids, [catalog.chunks[i].text for i in ids]), headings, local
+        )
+        for write in writes:
+            write.result()  # the store holds every new vector before the manifest points at them
     Manifest(
         model=embedder.name,
         dimension=dimension,
@@ -220,7 +240,6 @@ def _vectors_for(
     stored: dict,
     store: VectorStore,
     embedder: Embedder,
-    progress: bool,
     previous: Vectors | None = None,
 ) -> list[Any]:
     """Vectors for changed chunks: reused when the same text is stored, else embedded."""
@@ -233,8 +252,14 @@ def _vectors_for(
     if missing:
         reused.update(store.vectors(missing))
     fresh = [c for c in changed if c.chunk_id not in reuse_ids or reuse_ids[c.chunk_id] not in reused]
-    embedded = dict(zip((c.chunk_id for c in fresh), embedder.embed([c.text for c in fresh], progress=progress)))
+    embedded = dict(zip((c.chunk_id for c in fresh), embedder.embed([c.text for c in fresh])))
     return [embedded[c.chunk_id] if c.chunk_id in embedded else reused[reuse_ids[c.chunk_id]] for c in changed]
+
+
+def _bar(total: int) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="embedding", unit="chunk")
 
 
 def _fingerprint(chunks: list[Chunk]) -> str:

@@ -352,6 +352,16 @@ class Vectors:
         order = np.argsort(-sims)[:k]
         return [(self.ids[rows[j]], float(sims[j])) for j in order]
 
+    def nearest(self, vector: Any, k: int) -> list[tuple[str, float]]:
+        """The ``k`` chunks most similar to a normalized query vector: an exact scan."""
+        import numpy as np
+
+        if not self.ids:
+            return []
+        sims = self.matrix @ np.asarray(vector, dtype=np.float32)
+        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+        return [(self.ids[int(j)], float(sims[j])) for j in top[np.argsort(-sims[top], kind="stable")]]
+
 
 _STEMMER: Any = None
 

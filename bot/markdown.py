@@ -367,10 +367,17 @@ class _TableBlock:
 _Block = _Heading | _Para | _List | _TableBlock
 
 
-def _parser() -> Any:
-    from markdown_it import MarkdownIt
+_PARSER: Any = None
 
-    return MarkdownIt("commonmark", {"html": True}).enable("table")
+
+def _parser() -> Any:
+    """One markdown-it parser for every document (building one costs ~1 ms)."""
+    global _PARSER
+    if _PARSER is None:
+        from markdown_it import MarkdownIt
+
+        _PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
+    return _PARSER
 
 
 def _blocks(body: str) -> list[_Block]:

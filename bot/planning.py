@@ -45,12 +45,18 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         return compose_groups(question, query, groups)
 
     retriever.prepare([query])
-    rankings = retriever.ranked(query, scope, dense=not approaches)  # a named approach is searched locally below
-    targets = approaches or _likely_documents(retriever.fuse(rankings, 6, expand_tables=False))
-    local = retriever.ranked(query, targets, headings=True)
-    if approaches:  # the global dense list would rank these chunks once more: count the local one twice
-        local = [replace(r, weight=2 * r.weight) if r.kind == "dense" else r for r in local]
-    rankings += local
+    if approaches:
+        # a named approach is searched within its own chunks only; the global lists would rank
+        # those chunks once more, so the local dense and lexical lists count twice
+        targets = approaches
+        rankings = [
+            replace(r, weight=2 * r.weight) if r.kind in ("dense", "lexical") else r
+            for r in retriever.ranked(query, targets, headings=True)
+        ]
+    else:
+        rankings = retriever.ranked(query, scope)
+        targets = _likely_documents(retriever.fuse(rankings, 6, expand_tables=False))
+        rankings += retriever.ranked(query, targets, headings=True)
     residual = _residual_text(plan, query)
     if approaches and residual:
         rankings += retriever.ranked(residual, approaches, headings=True, like=query)

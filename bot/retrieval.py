@@ -32,6 +32,11 @@ RRF_K = 60
 #: Searches limited to at most this many documents are scored locally.
 LOCAL_DOCS = 8
 
+#: Up to this many chunks, the global dense search is an exact scan of the
+#: local vectors (under a millisecond at 10k chunks, against ~2 ms for a Chroma
+#: query); above it, or with a Chroma server, Chroma's HNSW index answers.
+EXACT_UP_TO = 25_000
+
 #: Tables whose missing rows are fetched when one row is retrieved.
 EXPANDED_KINDS = ("crux", "table")
 MAX_EXPANDED_ROWS = 8
@@ -64,7 +69,9 @@ class Index:
         self.headings: Headings
         self.vectors: Vectors
         self.catalog, self.lexical, self.headings, self.vectors = load_generation(index_dir, manifest.lexical)
-        self.store = VectorStore(index_dir, chroma_url or manifest.chroma_url or None, manifest.collection)
+        url = chroma_url or manifest.chroma_url or None
+        self.store = VectorStore(index_dir, url, manifest.collection)
+        self.exact = url is None and manifest.chunks <= EXACT_UP_TO
         self._stamp = _stamp(index_dir)
         self._reader: QueryReader | None = None
         self._matrix: Matrix | None = None
@@ -195,6 +202,8 @@ class HybridRetriever:
                 # a few documents: score their chunks from the local vectors, no round trip
                 ids = [c.chunk_id for d in sorted(allowed) for c in catalog.document_chunks(d)]
                 nearest = self.index.vectors.search(vector, ids, depth)
+            elif not allowed and self.index.exact:
+                nearest = self.index.vectors.nearest(vector, depth)
             else:
                 nearest = self.index.store.query(vector, min(depth, self.index.manifest.chunks), where)
             if headings:
