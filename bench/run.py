@@ -11,7 +11,11 @@ Every figure is a ratio measured side by side in the same process and run:
   the model and encoding once;
 * peak RSS of a process that opens the index and answers questions.
 
-    .venv/bin/python bench/run.py --sizes approaches,1000,10000 [--naive-up-to 10000] [--out docs/benchmarks.md]
+    .venv/bin/python bench/run.py --sizes approaches,1000,10000,1000docs,100000 [--naive-up-to N] [--pure-up-to N] [--out FILE]
+
+A size is a number of chunks (synthetic documents of ~35 chunks each) or
+``<n>docs``, a synthetic corpus of n documents measured for build, ask and
+re-index only.
 """
 
 from __future__ import annotations
@@ -239,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-up-to", type=int, default=10000, help="run the naive pipeline up to this many chunks")
     parser.add_argument("--pure-up-to", type=int, default=10**9, help="time pure embedding up to this many chunks")
     parser.add_argument("--out", default=None, help="also write the table to this markdown file")
+    parser.add_argument("--keep", default=None, help="build in this folder and keep it (default: a temporary one)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from synthetic import generate
@@ -247,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows, extra = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        work = Path(tmp)
+        work = Path(args.keep or tmp)
+        work.mkdir(parents=True, exist_ok=True)
         sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
         largest = None
         for size in sizes:
@@ -271,9 +277,9 @@ def main(argv: list[str] | None = None) -> int:
                 corpus,
                 work,
                 args.questions,
-                naive=(chunks or 0) <= args.naive_up_to,
+                naive=(chunks or 0) <= args.naive_up_to and not size.endswith("docs"),
                 edit=chunks > 0,
-                pure=(chunks or 0) <= args.pure_up_to,
+                pure=(chunks or 0) <= args.pure_up_to and not size.endswith("docs"),
             )
             row["corpus"] = name
             rows.append(row)
@@ -290,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nMachine: {machine()}")
     if args.out:
         Path(args.out).write_text(
-            f"# Benchmarks\n\nMachine: {machine()}\n\nCommand: `.venv/bin/python bench/run.py {' '.join(argv or sys.argv[1:])}`\n\n{result}\n",
+            f"# Latest `bench/run.py` output\n\nMachine: {machine()}\n\nCommand: `.venv/bin/python bench/run.py {' '.join(argv or sys.argv[1:])}`\n\n{result}\n",
             "utf-8",
         )
     return 0

@@ -36,8 +36,20 @@ def _edge(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        finally:
+            _settle()
 
     return wrapper  # type: ignore[return-value]
+
+
+def _settle() -> None:
+    """Let a model still loading in the background finish: leaving mid-load can abort."""
+    try:
+        from bot.embedding import Embedder
+
+        Embedder.default().settle()
+    except BotError:
+        pass
 
 
 index_option = click.option(

@@ -37,6 +37,7 @@ BATCH_SIZE = 32
 EXPORT_VERSION = "1"  # bump when the exported graph's inputs or outputs change
 
 _models: dict[tuple[str, str], _Model] = {}
+_loading: dict[tuple[str, str], threading.Thread] = {}
 _lock = threading.Lock()
 
 
@@ -82,10 +83,18 @@ class Embedder:
     def preload(self) -> None:
         """Start loading the model in the background, so the caller can do
         other start-up work meanwhile; the first embed waits for it."""
-        if (self.model, self.backend) not in _models:
+        key = (self.model, self.backend)
+        if key not in _models and key not in _loading:
             import numpy  # noqa: F401 - here, not in two threads at once: numpy's import is not thread-safe
 
-            threading.Thread(target=self._quiet_load, name="load-model", daemon=True).start()
+            thread = _loading[key] = threading.Thread(target=self._quiet_load, name="load-model", daemon=True)
+            thread.start()
+
+    def settle(self) -> None:
+        """Wait for a background load to finish (before the process exits)."""
+        thread = _loading.get((self.model, self.backend))
+        if thread is not None:
+            thread.join()
 
     def _quiet_load(self) -> None:
         try:
@@ -123,7 +132,13 @@ def _load_model(path: str, backend: str) -> _Model:
         layout = _OnnxLayout.read(folder)
         if layout is not None:
             log.info("loading embedding model %s (onnx)", path)
-            return _OnnxModel(layout)
+            try:
+                return _OnnxModel(layout)
+            except OSError as exc:  # the export could not be written (a read-only cache)
+                if backend == "onnx":
+                    raise BotError(f"cannot export {path} to ONNX: {exc} — set BOT_CACHE_DIR to a writable folder") from exc
+                log.warning("cannot export the model to ONNX (%s); using sentence-transformers instead", exc)
+                return _TorchModel(path)
         if backend == "onnx":
             raise BotError(f"{path}: the onnx backend needs tokenizer.json and mean or CLS pooling")
     log.info("loading embedding model %s (torch)", path)

@@ -60,6 +60,10 @@ class Index:
     def __init__(self, index_dir: Path, chroma_url: str | None, embedder: Embedder):
         manifest = require_manifest(index_dir)
         manifest.check(embedder.name)
+        url = chroma_url or manifest.chroma_url or None
+        self.store = VectorStore(index_dir, url, manifest.collection)
+        self.store.check_file()  # answers may never touch Chroma: look at its file now
+        self.exact = url is None and manifest.chunks <= EXACT_UP_TO
         embedder.preload()  # overlaps with reading the catalog, BM25 and the store below
         self.index_dir = index_dir
         self.manifest = manifest
@@ -68,10 +72,11 @@ class Index:
         self.lexical: Lexical
         self.headings: Headings
         self.vectors: Vectors
-        self.catalog, self.lexical, self.headings, self.vectors = load_generation(index_dir, manifest.lexical)
-        url = chroma_url or manifest.chroma_url or None
-        self.store = VectorStore(index_dir, url, manifest.collection)
-        self.exact = url is None and manifest.chunks <= EXACT_UP_TO
+        try:
+            self.catalog, self.lexical, self.headings, self.vectors = load_generation(index_dir, manifest.lexical)
+        except BaseException:
+            embedder.settle()  # a process leaving while the model loads in a thread can abort
+            raise
         self._stamp = _stamp(index_dir)
         self._reader: QueryReader | None = None
         self._matrix: Matrix | None = None

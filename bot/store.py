@@ -204,6 +204,37 @@ class VectorStore:
 
     # -- reading ------------------------------------------------------------
 
+    def check_file(self) -> None:
+        """A quick look at the embedded store's sqlite file, without opening
+        Chroma: answers may be served from the local vectors alone, and a
+        damaged store must still be reported, not found at the next re-index.
+
+        Raises:
+            IndexCorruptError: the file is missing, not sqlite, or shorter
+                than its own header says.
+        """
+        if self.chroma_url:
+            return
+        path = self.index_dir / "chroma" / "chroma.sqlite3"
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(100)
+            size = path.stat().st_size
+        except OSError as exc:
+            raise IndexCorruptError(f"the vector store in {self.where} cannot be read ({exc}); {REBUILD_HINT}") from exc
+        problem = ""
+        if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+            problem = "not a sqlite database"
+        else:
+            page_size = int.from_bytes(header[16:18], "big")
+            page_size = 65536 if page_size == 1 else page_size
+            pages = int.from_bytes(header[28:32], "big")
+            valid = header[92:96] == header[24:28]  # the header's page count is current
+            if valid and pages and size < pages * page_size:
+                problem = f"cut short: {size} of {pages * page_size} bytes"
+        if problem:
+            raise IndexCorruptError(f"the vector store in {self.where} is damaged ({problem}); {REBUILD_HINT}")
+
     def count(self) -> int:
         collection = self.collection
         try:

@@ -87,3 +87,12 @@ def test_asking_never_imports_torch(shipped_index: Path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_an_unwritable_cache_falls_back_to_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("BOT_CACHE_DIR", str(blocker / "cache"))  # cannot be created
+    assert isinstance(_load_model(config.embed_model(), "auto"), _TorchModel)
+    with pytest.raises(BotError, match="BOT_CACHE_DIR"):
+        _load_model(config.embed_model(), "onnx")
