@@ -81,19 +81,33 @@ def timed(fn: Any) -> float:
 
 
 def measure(
-    name: str, corpus: Path, work: Path, n_questions: int, naive: bool, edit: bool, pure: bool = True
+    name: str,
+    corpus: Path,
+    work: Path,
+    n_questions: int,
+    naive: bool,
+    edit: bool,
+    pure: bool = True,
+    reuse: bool = False,
 ) -> dict[str, Any]:
     from bot import ChatSession, build_index
     from bot.embedding import Embedder
     from bot.markdown import load_corpus
     from bot.retrieval import Index
 
+    import chromadb  # noqa: F401 - imported before timing, like the model is warmed
+    import bm25s  # noqa: F401
+
     embedder = Embedder.default()
     embedder.embed(["warm up"])
     texts = [c.text for d in load_corpus(corpus).documents for c in d.chunks]
-    pure_ms = timed(lambda: embedder.embed(texts)) if pure else float("nan")
     index_dir = work / f"index-{name}"
-    build = timed(lambda: build_index(corpus, index_dir, embedder=embedder))
+    if reuse and (index_dir / "manifest.json").is_file():  # --reuse: ask, naive and RSS figures only
+        pure_ms = build = float("nan")
+        edit = False
+    else:
+        pure_ms = timed(lambda: embedder.embed(texts)) if pure else float("nan")
+        build = timed(lambda: build_index(corpus, index_dir, embedder=embedder))
     row: dict[str, Any] = {"corpus": name, "chunks": len(texts), "build_s": build / 1000, "pure_embed_s": pure_ms / 1000}
 
     Index.forget()
@@ -192,6 +206,17 @@ def peak_rss(index_dir: Path) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def _chunks_of(work: Path, corpus: Path) -> int:
+    """The chunk count in the name of an earlier run's index of ``corpus``."""
+    import json
+
+    for manifest in sorted(work.glob("index-synthetic-*/manifest.json")):
+        data = json.loads(manifest.read_text("utf-8"))
+        if Path(data.get("corpus", "")).resolve() == corpus.resolve():
+            return int(manifest.parent.name.rsplit("-", 1)[1])
+    raise SystemExit(f"--reuse: no index of {corpus} in {work}")
+
+
 def machine() -> str:
     cpu = ""
     try:
@@ -203,6 +228,8 @@ def machine() -> str:
 
 
 def build_ratio(r: dict[str, Any]) -> str:
+    if r["build_s"] != r["build_s"]:  # NaN: an index reused from an earlier run
+        return "index reused"
     if r["pure_embed_s"] != r["pure_embed_s"]:  # NaN: not measured
         return f"not measured (build {r['build_s']:.0f} s)"
     return f"{r['build_s'] / r['pure_embed_s']:.2f}× ({r['build_s']:.1f} s / {r['pure_embed_s']:.1f} s)"
@@ -244,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pure-up-to", type=int, default=10**9, help="time pure embedding up to this many chunks")
     parser.add_argument("--out", default=None, help="also write the table to this markdown file")
     parser.add_argument("--keep", default=None, help="build in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: reuse indexes built there by an earlier run")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from synthetic import generate
@@ -269,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 n_docs = int(size[: -len("docs")]) if size.endswith("docs") else documents_for(int(size))
                 corpus = work / f"synthetic-{n_docs}"
-                chunks = generate(corpus, n_docs)
+                chunks = generate(corpus, n_docs) if not (args.reuse and corpus.is_dir()) else _chunks_of(work, corpus)
                 name = f"synthetic {n_docs} docs"
             print(f"measuring {name} …", file=sys.stderr, flush=True)
             row = measure(
@@ -280,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                 naive=(chunks or 0) <= args.naive_up_to and not size.endswith("docs"),
                 edit=chunks > 0,
                 pure=(chunks or 0) <= args.pure_up_to and not size.endswith("docs"),
+                reuse=args.reuse,
             )
             row["corpus"] = name
             rows.append(row)

@@ -253,6 +253,12 @@ class QueryReader:
                 self.aliases.setdefault((word,), doc_id)
         self.titles = {d.doc_id: d.title for d in docs}
         self._alias_words = {w for key in self.aliases for w in key}
+        # candidates for fuzzy name matching, by first and by last letter (a typo rarely changes both)
+        self._alias_by_end: dict[str, set[str]] = {}
+        for w in self._alias_words:
+            if w:
+                self._alias_by_end.setdefault("^" + w[0], set()).add(w)
+                self._alias_by_end.setdefault(w[-1] + "$", set()).add(w)
 
     # -- spelling -----------------------------------------------------------
 
@@ -344,7 +350,11 @@ class QueryReader:
         if len(word) < 6 or word in self.vocabulary:
             return None
         if word not in self._fuzzy_seen:
-            close = difflib.get_close_matches(self._stem(word), list(self._alias_words), n=1, cutoff=0.85)
+            stem = self._stem(word)
+            near = self._alias_by_end.get("^" + stem[:1], set()) | self._alias_by_end.get(stem[-1:] + "$", set())
+            # a ratio of 0.85 needs lengths within these bounds: no need to compare the others
+            candidates = sorted(w for w in near if 0.74 * len(stem) <= len(w) <= 1.36 * len(stem))
+            close = difflib.get_close_matches(stem, candidates, n=1, cutoff=0.85)
             if len(self._fuzzy_seen) > 4096:
                 self._fuzzy_seen.clear()
             self._fuzzy_seen[word] = (self.aliases.get((close[0],)) or None) if close else None
