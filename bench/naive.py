@@ -79,7 +79,8 @@ def naive_pipeline(corpus: Path, workdir: Path, query_backend: str = "torch") ->
         embedding_function=_Embeddings(query_backend),
         collection_configuration={"hnsw": {"space": "cosine"}},
     )
-    store.add_documents(docs)
+    for start in range(0, len(docs), 5000):  # Chroma refuses batches above ~5,461
+        store.add_documents(docs[start : start + 5000])
 
     def ask(question: str) -> Answer:
         found = store.similarity_search_with_score(question, k=4)
