@@ -75,6 +75,14 @@ def bot_messages(page: Any) -> list[str]:
 def ask(page: Any, question: str, watch: bool = False) -> tuple[str, list[int]]:
     """Type a question, click Ask, wait for the answer; with ``watch``, the lengths seen while it streamed."""
     before = len(bot_messages(page))
+    if watch:  # every change the page renders, not only those a poll happens to see on a loaded machine
+        page.evaluate(
+            """n => { window.__lengths = []; const chat = document.querySelector('#chat');
+            new MutationObserver(() => { const els = chat.querySelectorAll('[data-testid="bot"]');
+              if (els.length > n) window.__lengths.push(els[els.length - 1].innerText.length); })
+            .observe(chat, {subtree: true, childList: true, characterData: true}); }""",
+            before,
+        )
     page.fill("#question textarea", question)
     page.click("#ask")
     lengths: list[int] = []
@@ -85,6 +93,8 @@ def ask(page: Any, question: str, watch: bool = False) -> tuple[str, list[int]]:
             if len(lengths) > 5 and lengths[-1] > 2 and lengths[-5:].count(lengths[-1]) == 5:
                 break
         page.wait_for_timeout(25 if watch else 100)
+    if watch:
+        lengths = page.evaluate("window.__lengths") + lengths
     return bot_messages(page)[-1], lengths
 
 
