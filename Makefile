@@ -50,7 +50,7 @@ test: install browser
 	fi
 
 bench: install
-	$(BIN)/python bench/run.py --sizes approaches,1000,10000,1000docs,100000 --naive-up-to 100000 --pure-up-to 11000 --out docs/bench-latest.md
+	$(BIN)/python bench/run.py --sizes approaches,1000,10000,1000docs,100000 --naive-up-to 200000 --pure-up-to 11000 --out docs/bench-latest.md
 
 clean-index:
 	rm -rf $(INDEX)/chroma $(INDEX)/lexical-* $(INDEX)/manifest.json
