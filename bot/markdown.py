@@ -165,9 +165,10 @@ def load_corpus(
             problems.append(Problem(rel, f"unreadable: {exc.strerror or exc}", True))
             continue
         doc_id = rel[: -len(".md")]
-        known = reuse(doc_id, hashlib.sha256(raw).hexdigest()) if reuse else None
+        digest = hashlib.sha256(raw).hexdigest()
+        known = reuse(doc_id, digest) if reuse else None
         try:
-            doc = replace(known, path=path) if known else parse_document(raw, doc_id=doc_id, path=path)
+            doc = replace(known, path=path) if known else parse_document(raw, doc_id=doc_id, path=path, digest=digest)
         except CorpusError as exc:
             problems.append(Problem(rel, str(exc), True))
             continue
@@ -232,7 +233,7 @@ def _markdown_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
             yield path
 
 
-def parse_document(raw: bytes, doc_id: str, path: Path | None = None) -> Document:
+def parse_document(raw: bytes, doc_id: str, path: Path | None = None, digest: str = "") -> Document:
     """Parse one document's bytes into chunks.
 
     Raises:
@@ -270,7 +271,7 @@ def parse_document(raw: bytes, doc_id: str, path: Path | None = None) -> Documen
         chunks=tuple(chunks),
         tables=tuple(tables),
         warnings=tuple(warnings),
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=digest or hashlib.sha256(raw).hexdigest(),
     )
 
 

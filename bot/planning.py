@@ -46,20 +46,20 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
 
     retriever.prepare([query])
     if approaches:
-        # a named approach is searched within its own chunks only; the global lists would rank
-        # those chunks once more, so the local dense and lexical lists count twice
+        # A named approach is searched within its own chunks only. The global lists would rank
+        # those chunks once more, so the local dense and lexical lists count twice; the question
+        # without the approach's name adds its own BM25 list and counts the question's vector
+        # (dense and headings) once more.
         targets = approaches
-        rankings = [
-            replace(r, weight=2 * r.weight) if r.kind in ("dense", "lexical") else r
-            for r in retriever.ranked(query, targets, headings=True)
-        ]
+        residual = _residual_text(plan, query)
+        extra = {"dense": 2 + bool(residual), "lexical": 2, "heading": 1 + bool(residual)}
+        rankings = [replace(r, weight=extra[r.kind] * r.weight) for r in retriever.ranked(query, targets, headings=True)]
+        if residual:
+            rankings += retriever.ranked(residual, approaches, dense=False)
     else:
         rankings = retriever.ranked(query, scope)
         targets = _likely_documents(retriever.fuse(rankings, 6, expand_tables=False))
         rankings += retriever.ranked(query, targets, headings=True)
-    residual = _residual_text(plan, query)
-    if approaches and residual:
-        rankings += retriever.ranked(residual, approaches, headings=True, like=query)
     if plan.cues:
         rankings.append(_cue_ranking(index, plan, targets[:1] if not approaches else approaches))
     hits = retriever.fuse(rankings, k)

@@ -191,7 +191,6 @@ class HybridRetriever:
         doc_ids: Collection[str] | None = None,
         headings: bool = False,
         dense: bool = True,
-        like: str | None = None,
     ) -> list[Ranking]:
         """The dense and the lexical ranking of ``query`` (and, with
         ``headings``, the ranking of chunks by their section heading)."""
@@ -202,7 +201,7 @@ class HybridRetriever:
         nearest: list[tuple[str, float]] = []
         rankings: list[Ranking] = []
         if self.index.manifest.chunks and dense:
-            vector = self.vector(like or query)
+            vector = self.vector(query)
             if allowed and len(allowed) <= LOCAL_DOCS:
                 # a few documents: score their chunks from the local vectors, no round trip
                 ids = [c.chunk_id for d in sorted(allowed) for c in catalog.document_chunks(d)]

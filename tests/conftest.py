@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,16 @@ def corpus_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+
+
+def serving(index_dir: Path) -> Iterator[str]:
+    """The chat UI served on a free loopback port, its URL; closed afterwards."""
+    from bot.ui import serve
+
+    port = free_port()
+    demo = serve(index_dir=index_dir, port=port, block=False)
+    yield f"http://127.0.0.1:{port}"
+    demo.close()
 
 
 def free_port() -> int:

@@ -100,7 +100,7 @@ def test_re_indexing_parses_only_the_changed_file(corpus_copy: Path, tmp_path: P
     first = build_index(corpus_copy, index)
     parsed: list[str] = []
     real = bot.markdown.parse_document
-    monkeypatch.setattr(bot.markdown, "parse_document", lambda raw, doc_id, path=None: parsed.append(doc_id) or real(raw, doc_id, path))
+    monkeypatch.setattr(bot.markdown, "parse_document", lambda raw, doc_id, path=None, digest="": parsed.append(doc_id) or real(raw, doc_id, path, digest))
 
     seed = corpus_copy / "international-coordination.md"
     seed.write_text(seed.read_text("utf-8").replace("Engagement is superficial", "Engagement is for show"), "utf-8")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.ui import auth_from_env, is_loopback
-from tests.conftest import free_port
+from tests.conftest import free_port, serving
 
 APPROACHES = [
     ("AI control", "AI Control"),
@@ -29,12 +29,7 @@ APPROACHES = [
 
 @pytest.fixture(scope="module")
 def server(shipped_index: Path) -> Iterator[str]:
-    from bot.ui import serve
-
-    port = free_port()
-    demo = serve(index_dir=shipped_index, port=port, block=False)
-    yield f"http://127.0.0.1:{port}"
-    demo.close()
+    yield from serving(shipped_index)
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CORPUS, free_port
+from tests.conftest import CORPUS, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -38,12 +38,7 @@ def ui_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(ui_index: Path) -> Iterator[str]:
-    from bot.ui import serve
-
-    port = free_port()
-    demo = serve(index_dir=ui_index, port=port, block=False)
-    yield f"http://127.0.0.1:{port}"
-    demo.close()
+    yield from serving(ui_index)
 
 
 @pytest.fixture(scope="module")
