@@ -72,6 +72,7 @@ chroma_option = click.option(
 def main(verbose: bool) -> None:
     """approach-bot: ask questions of AI-safety approach documents and get
     answers with cited passages from their tables."""
+    config.disable_telemetry()  # before any library that would phone home is imported
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -9,6 +9,8 @@
 ``BOT_CHROMA_URL``  a Chroma server to use instead of the embedded store
 ``BOT_CHROMA_COLLECTION`` the collection name (one per index on a shared server)
 ``BOT_LLM``         an optional chat model, e.g. ``openai:gpt-4o-mini``
+``BOT_INDEX_LOCK_TIMEOUT`` seconds a ``bot index`` waits for another one writing
+                    the same index folder (default 600; 0 refuses at once)
 """
 
 from __future__ import annotations
@@ -20,7 +22,26 @@ from pathlib import Path
 from bot.errors import BotError
 
 DEFAULT_INDEX_DIR = "index"
+
+#: Set before onnxruntime, chromadb, huggingface or gradio is imported: approach-bot
+#: never reaches outside this machine, and these libraries would (ONNX Runtime's
+#: telemetry, for one, looks up its events host seconds after start and reads its
+#: switch only when it is imported).
+NO_TELEMETRY = {
+    "ORT_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "DO_NOT_TRACK": "1",
+}
 DEFAULT_CORPUS_DIR = "corpus"
+
+
+def disable_telemetry() -> None:
+    """Switch off every library's telemetry and downloads, in this process and its children."""
+    os.environ.update(NO_TELEMETRY)
 
 
 def index_dir(value: str | os.PathLike[str] | None = None) -> Path:
@@ -42,6 +63,15 @@ def collection() -> str:
     """The Chroma collection name (``BOT_CHROMA_COLLECTION``): give each index
     its own when several share one Chroma server."""
     return os.environ.get("BOT_CHROMA_COLLECTION") or "approach_chunks"
+
+
+def index_lock_timeout() -> float:
+    """Seconds to wait for another writer of the index (``BOT_INDEX_LOCK_TIMEOUT``, default 600)."""
+    raw = os.environ.get("BOT_INDEX_LOCK_TIMEOUT") or "600"
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        raise BotError(f"BOT_INDEX_LOCK_TIMEOUT must be a number of seconds, not {raw!r}") from None
 
 
 def embed_backend() -> str:

@@ -120,9 +120,8 @@ def _load_model(path: str, backend: str) -> _Model:
         )
     if backend not in ("auto", "onnx", "torch"):
         raise BotError(f"BOT_EMBED_BACKEND must be auto, onnx or torch, not {backend!r}")
+    config.disable_telemetry()  # before onnxruntime is imported: it reads its switch then
     for name, value in (
-        ("HF_HUB_OFFLINE", "1"),
-        ("TRANSFORMERS_OFFLINE", "1"),
         ("TOKENIZERS_PARALLELISM", "false"),
         ("TRANSFORMERS_VERBOSITY", "error"),
         ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),

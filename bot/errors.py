@@ -29,3 +29,7 @@ class IndexCorruptError(BotError):
 
 class QuestionError(BotError):
     """The question cannot be searched (empty, for example)."""
+
+
+class IndexBusyError(BotError):
+    """Another process is writing the index (``bot index`` holds its lock)."""

@@ -32,6 +32,7 @@ from bot.lexical import (
     remove_stale_generations,
     write_generation,
 )
+from bot.locking import index_lock
 from bot.markdown import CHUNKER_VERSION, Chunk, Corpus, Document, Problem, load_corpus
 from bot.store import Manifest, StoredChunk, VectorStore
 
@@ -91,9 +92,23 @@ def build_index(
         CorpusError: the folder is missing or holds no usable document; the
             existing index is left as it was.
         IndexMismatchError: the index was built differently and ``rebuild`` is off.
+        IndexBusyError: another run kept the index folder locked past
+            ``BOT_INDEX_LOCK_TIMEOUT`` (runs on one folder take turns).
     """
-    started = time.perf_counter()
     index_dir = config.index_dir(index)
+    with index_lock(index_dir, config.index_lock_timeout()):  # one writer at a time; the next sees its manifest
+        return _build(corpus, index_dir, rebuild, chroma_url, embedder, progress)
+
+
+def _build(
+    corpus: str | os.PathLike[str],
+    index_dir: Path,
+    rebuild: bool,
+    chroma_url: str | None,
+    embedder: Embedder | None,
+    progress: bool,
+) -> IndexStats:
+    started = time.perf_counter()
     chroma_url = config.chroma_url(chroma_url)
     embedder = embedder or Embedder.default()
     old = None if rebuild else Manifest.read(index_dir)

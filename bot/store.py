@@ -18,12 +18,15 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import config
 from bot.errors import BotError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from bot.markdown import CHUNKER_VERSION, Chunk
 
@@ -156,12 +159,7 @@ class VectorStore:
                 pass
             return
         self._client = None
-        try:
-            from chromadb.api.client import SharedSystemClient
-
-            SharedSystemClient.clear_system_cache()  # forget any client opened on the old files
-        except ImportError:  # pragma: no cover - chromadb moved it
-            pass
+        _forget_embedded((self.index_dir / "chroma").resolve())  # no client of this process keeps the old files open
         shutil.rmtree(self.index_dir / "chroma", ignore_errors=True)
 
     # -- writing ------------------------------------------------------------
@@ -269,7 +267,7 @@ def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
 
 
 def _client(index_dir: Path, chroma_url: str | None) -> Any:
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    config.disable_telemetry()
     import chromadb
     from chromadb.config import Settings
 
@@ -288,11 +286,63 @@ def _client(index_dir: Path, chroma_url: str | None) -> Any:
         except Exception as exc:  # noqa: BLE001 - connection errors come in many types
             raise BotError(f"cannot reach the Chroma server at {chroma_url} ({_short(exc)})") from exc
     path = index_dir / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
     try:
-        return chromadb.PersistentClient(path=str(path), settings=settings)
-    except Exception as exc:  # noqa: BLE001
-        raise IndexCorruptError(f"the vector store in {path} cannot be opened ({_short(exc)}); {REBUILD_HINT}") from exc
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BotError(f"cannot create the vector store in {path} ({exc.strerror or exc}); give --index a writable folder") from exc
+    path, state = path.resolve(), _index_state(index_dir)
+    with _embedded_lock:
+        opened = _embedded.get(str(path))
+        if opened is not None and opened[0] == state:
+            return opened[1]
+        _forget_embedded(path, stop=False)  # its last user stops it (see below)
+        try:
+            client = chromadb.PersistentClient(path=str(path), settings=settings)
+        except Exception as exc:  # noqa: BLE001
+            raise IndexCorruptError(f"the vector store in {path} cannot be opened ({_short(exc)}); {REBUILD_HINT}") from exc
+        _embedded[str(path)] = (state, client)
+        system = getattr(client, "_system", None)
+        if system is not None:
+            weakref.finalize(client, _stop_quietly, system)  # a replaced client's files and memory go with it
+        return client
+
+
+#: The embedded client opened per store folder, with the index state it was opened at.
+#: chromadb shares one System per folder within a process and that System never
+#: sees what another process wrote (its HNSW index stays as loaded), so a
+#: re-index (a new manifest) gets a System of its own; the old one is stopped
+#: when the last reader of the old index lets go of it.
+_embedded: dict[str, tuple[tuple[int, int, int], Any]] = {}
+_embedded_lock = threading.Lock()
+
+
+def _index_state(index_dir: Path) -> tuple[int, int, int]:
+    """Which manifest is live: it is replaced (never edited) by every re-index."""
+    try:
+        st = (index_dir / MANIFEST).stat()
+    except OSError:
+        return (0, 0, 0)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _forget_embedded(path: Path, stop: bool = True) -> None:
+    """Drop this process's client of the embedded store in ``path`` (and chromadb's shared System)."""
+    _embedded.pop(str(path), None)
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+    except ImportError:  # pragma: no cover - chromadb moved it
+        return
+    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+    if stop and system is not None:
+        _stop_quietly(system)
+
+
+def _stop_quietly(system: Any) -> None:
+    try:
+        system.stop()
+    except Exception:  # noqa: BLE001 - stopping a stale System must never break a reader
+        log.debug("stopping a replaced Chroma system failed", exc_info=True)
 
 
 def _short(exc: BaseException) -> str:

@@ -1,0 +1,158 @@
+"""Reliability, round two (issue 15): concurrent writers, a long-lived reader
+that follows re-indexing through Chroma, model identity, failures that end in
+one line, and library use that exits cleanly.
+
+Indexes here are tiny (a few generated pages); thresholds that decide when
+Chroma answers are monkeypatched down so the Chroma paths run on them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PAGE = """---
+title: {title}
+description: Generated page {n} for the reliability tests.
+---
+
+## Evaluation Summary
+
+| Dimension | Assessment | Notes |
+|-----------|------------|-------|
+| Tractability | {rating} | {note} |
+| Neglectedness | Medium | Few teams {n} |
+
+## Key Techniques
+
+| Technique | What it does | Limitation |
+|-----------|--------------|------------|
+| Probe {n} | Checks {word} behaviour | Costly |
+"""
+
+WORDS = ["zebra", "quartz", "falcon", "maple", "cobalt", "harbor", "lumen", "orchid", "tundra", "violet", "walnut"]
+
+
+def write_corpus(folder: Path, pages: int = 2, version: str = "one") -> Path:
+    """``pages`` small approach pages; ``version`` changes one cell of each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.md"):
+        old.unlink()
+    for n in range(pages):
+        word = WORDS[n % len(WORDS)]
+        note = f"{word} marker {version}"
+        text = PAGE.format(title=f"Approach {word.title()}", n=n, rating="High", note=note, word=word)
+        (folder / f"page-{word}.md").write_text(text, "utf-8")
+    return folder
+
+
+def bot(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The single stderr line of a failed command (asserts there is one and no traceback)."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr and len(lines) == 1, result.stderr
+    return lines[0]
+
+
+# -- 2. a long-lived process sees a re-index on searches that go through Chroma
+
+
+def _texts(hits: list) -> str:
+    return " ".join(h.chunk.text for h in hits)
+
+
+@pytest.mark.parametrize("filtered", [False, True], ids=["whole-index", "filter-of-9"])
+def test_a_running_reader_sees_a_reindex_through_chroma(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, filtered: bool):
+    from bot import retrieval
+    from bot.retrieval import HybridRetriever, Index
+
+    monkeypatch.setattr(retrieval, "EXACT_UP_TO", 0)  # every unfiltered search goes through Chroma
+    monkeypatch.setattr(retrieval, "LOCAL_DOCS", 1)  # and every filtered one
+    corpus, index = write_corpus(tmp_path / "corpus", 10, "one"), tmp_path / "index"
+    assert bot("index", "--corpus", str(corpus), "--index", str(index)).returncode == 0
+    Index.forget()
+    docs = sorted(p.stem for p in corpus.glob("*.md") if p.stem != "page-cobalt") if filtered else None
+
+    def search() -> tuple[str, set[str]]:
+        """The dense ranking's texts, and the ids Chroma itself returned."""
+        opened = Index.open(index)
+        retriever = HybridRetriever(opened)
+        dense = retriever.ranked("zebra marker", docs)[0].items
+        where = {"doc_id": {"$in": docs}} if docs else None
+        raw = opened.store.query(retriever.vector("zebra marker"), 40, where)
+        return " ".join(opened.catalog.chunks[c].text for c, _ in dense), {c for c, _ in raw}
+
+    before, ids_before = search()
+    assert "zebra marker one" in before
+    write_corpus(corpus, 10, "two")  # another process re-indexes while this one keeps running
+    done = bot("index", "--corpus", str(corpus), "--index", str(index))
+    assert done.returncode == 0, done.stderr
+    after, ids_after = search()
+    live = set(Index.open(index).catalog.chunks)
+    assert ids_after <= live, "Chroma returned ids the re-index deleted"
+    assert "zebra marker two" in after and "zebra marker one" not in after
+
+
+# -- 1. one writer per index folder
+
+
+def test_a_second_index_run_refuses_with_one_line_while_one_holds_the_lock(tmp_path: Path):
+    from bot.locking import index_lock
+
+    corpus, index = write_corpus(tmp_path / "corpus"), tmp_path / "index"
+    with index_lock(index, 0):
+        started = time.monotonic()
+        refused = bot("index", "--corpus", str(corpus), "--index", str(index), env={"BOT_INDEX_LOCK_TIMEOUT": "1"})
+        waited = time.monotonic() - started
+        line = one_line(refused)
+        assert refused.returncode == 1 and "another `bot index` is writing" in line and f"process {os.getpid()}" in line
+        assert waited >= 1.0
+        rebuild = bot("index", "--corpus", str(corpus), "--index", str(index), "--rebuild", env={"BOT_INDEX_LOCK_TIMEOUT": "0"})
+        assert "another `bot index` is writing" in one_line(rebuild)
+    assert not (index / "manifest.json").exists()
+    done = bot("index", "--corpus", str(corpus), "--index", str(index))
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("second", [(), ("--rebuild",)], ids=["index+index", "rebuild+index"])
+def test_concurrent_index_runs_take_turns_and_the_index_answers(tmp_path: Path, second: tuple[str, ...]):
+    from bot import ChatSession
+    from bot.retrieval import Index
+
+    corpus, index = write_corpus(tmp_path / "corpus", 3), tmp_path / "index"
+    assert bot("index", "--corpus", str(corpus), "--index", str(index)).returncode == 0
+    for trial in range(3):
+        write_corpus(corpus, 3, f"v{trial}")
+        args = [sys.executable, "-m", "bot", "index", "--corpus", str(corpus), "--index", str(index)]
+        runs = [
+            subprocess.Popen(args + list(extra), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for extra in (second, ())
+        ]
+        outcomes = [(run.wait(timeout=300), run.stderr.read() if run.stderr else "") for run in runs]
+        for status, err in outcomes:
+            assert status == 0, err
+            assert "Traceback" not in err
+        Index.forget()
+        answer = ChatSession(index).ask("how tractable is Approach Zebra?")
+        assert f"zebra marker v{trial}" in answer.text
+        generations = sorted(p.name for p in index.glob("lexical-*"))
+        assert generations == [Index.open(index).manifest.lexical]
+        assert not list(index.glob(".lexical-*.tmp"))
