@@ -18,6 +18,7 @@ first used, so importing this module is cheap.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
@@ -89,6 +90,7 @@ class Embedder:
 
             thread = _loading[key] = threading.Thread(target=self._quiet_load, name="load-model", daemon=True)
             thread.start()
+            atexit.register(thread.join)  # a process leaving mid-load aborts (SIGABRT in ONNX Runtime's threads)
 
     def settle(self) -> None:
         """Wait for a background load to finish (before the process exits)."""

@@ -156,3 +156,18 @@ def test_concurrent_index_runs_take_turns_and_the_index_answers(tmp_path: Path, 
         generations = sorted(p.name for p in index.glob("lexical-*"))
         assert generations == [Index.open(index).manifest.lexical]
         assert not list(index.glob(".lexical-*.tmp"))
+
+
+# -- 10. library use exits cleanly
+
+
+def test_a_short_program_that_opens_the_index_exits_cleanly(tmp_path: Path):
+    from bot import build_index
+
+    index = tmp_path / "index"
+    build_index(write_corpus(tmp_path / "corpus"), index)
+    program = f"from bot.retrieval import Index; Index.open({str(index)!r})"
+    for _ in range(5):  # it aborted (exit 134, SIGABRT) in most runs while the model still loaded
+        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "terminate called" not in done.stderr
