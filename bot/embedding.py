@@ -67,6 +67,12 @@ class Embedder:
         return path.parent.name if path.name == "model" else path.name
 
     @property
+    def identity(self) -> str:
+        """A digest of the model folder's configuration and weights: two models
+        saved under one folder name differ here (recorded in the manifest)."""
+        return model_identity(self.model)
+
+    @property
     def dimension(self) -> int:
         return self._load().dimension
 
@@ -111,6 +117,50 @@ class Embedder:
             if model is None:
                 model = _models[key] = _load_model(self.model, self.backend)
             return model
+
+
+#: Of each weights file only its size and this many bytes at each end are read.
+_EDGE_BYTES = 1 << 20
+_identities: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
+
+
+def model_identity(path: str) -> str:
+    """A short digest of a model folder: every configuration, tokenizer and
+    weights file, by name and content (weights by size and their first and last
+    megabyte, so a 400 MB model costs 2 MB of reading). Documentation files do
+    not count. Remembered while the files' sizes and mtimes stay the same.
+
+    Returns ``""`` when the folder cannot be read (loading it reports why).
+    """
+    folder = Path(path)
+    try:
+        files = sorted(
+            p for p in folder.rglob("*")
+            if p.is_file() and p.suffix.lower() != ".md"
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        )  # fmt: skip
+        stats = tuple((p.relative_to(folder).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    except OSError:
+        return ""
+    key = (str(folder.resolve()), stats)
+    known = _identities.get(key)
+    if known is not None:
+        return known
+    digest = hashlib.sha256()
+    try:
+        for p, (name, size, _) in zip(files, stats):
+            digest.update(f"{name}\0{size}\0".encode())
+            with p.open("rb") as handle:
+                if size <= 2 * _EDGE_BYTES:
+                    digest.update(handle.read())
+                else:
+                    digest.update(handle.read(_EDGE_BYTES))
+                    handle.seek(size - _EDGE_BYTES)
+                    digest.update(handle.read(_EDGE_BYTES))
+    except OSError:
+        return ""
+    identity = _identities[key] = digest.hexdigest()[:16]
+    return identity
 
 
 def _load_model(path: str, backend: str) -> _Model:

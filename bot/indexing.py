@@ -113,7 +113,7 @@ def _build(
     embedder = embedder or Embedder.default()
     old = None if rebuild else Manifest.read(index_dir)
     if old is not None:
-        old.check(embedder.name)
+        old.check(embedder.name, identity=embedder.identity)
     known = _previous(Catalog, index_dir, old)  # the documents as last indexed
     loaded = load_corpus(corpus, reuse=_reuser(known))
     if not loaded.documents:
@@ -175,7 +175,7 @@ def _build(
             if not vectors:  # the first slab: refuse a model of another size before anything is written
                 dimension = len(got[0])
                 if old is not None:
-                    old.check(embedder.name, dimension)
+                    old.check(embedder.name, dimension, embedder.identity)
             vectors.extend(got)
             writes.append(writer.submit(store.upsert, slab, got))
             if bar is not None:
@@ -204,6 +204,7 @@ def _build(
             write.result()  # the store holds every new vector before the manifest points at them
     Manifest(
         model=embedder.name,
+        model_id=embedder.identity,
         dimension=dimension,
         chunker_version=CHUNKER_VERSION,
         collection=store.collection_name,

@@ -59,7 +59,7 @@ class Index:
 
     def __init__(self, index_dir: Path, chroma_url: str | None, embedder: Embedder):
         manifest = require_manifest(index_dir)
-        manifest.check(embedder.name)
+        manifest.check(embedder.name, identity=embedder.identity)  # two models under one name differ here
         url = chroma_url or manifest.chroma_url or None
         self.store = VectorStore(index_dir, url, manifest.collection)
         self.store.check_file()  # answers may never touch Chroma: look at its file now

@@ -46,6 +46,7 @@ class Manifest:
     model: str
     dimension: int
     chunker_version: str
+    model_id: str = ""  # the model folder's digest (Embedder.identity); "" in indexes built before it
     collection: str = COLLECTION
     documents: int = 0
     chunks: int = 0
@@ -70,11 +71,14 @@ class Manifest:
         """Write atomically: a reader sees the old manifest or the new one."""
         write_atomic(index_dir / MANIFEST, json.dumps(asdict(self), indent=2))
 
-    def check(self, model: str, dimension: int | None = None) -> None:
-        """Raise :class:`IndexMismatchError` unless built like this."""
+    def check(self, model: str, dimension: int | None = None, identity: str | None = None) -> None:
+        """Raise :class:`IndexMismatchError` unless built like this (``identity``:
+        the model's digest, which tells apart two models under one folder name)."""
         problems = []
         if self.model != model:
             problems.append(f"embedding model {self.model!r}, not {model!r}")
+        elif identity and self.model_id and self.model_id != identity:
+            problems.append(f"another model saved as {model!r} (digest {self.model_id}, not {identity})")
         if dimension is not None and self.dimension != dimension:
             problems.append(f"vector size {self.dimension}, not {dimension}")
         if self.chunker_version != CHUNKER_VERSION:

@@ -171,3 +171,30 @@ def test_a_short_program_that_opens_the_index_exits_cleanly(tmp_path: Path):
         done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert done.returncode == 0, done.stderr
         assert "terminate called" not in done.stderr
+
+
+# -- 7. model identity is more than the folder's name
+
+
+def test_another_model_under_the_same_folder_name_says_rebuild(tmp_path: Path):
+    from bot import config
+    from bot.store import Manifest
+
+    shipped = Path(config.embed_model())
+    corpus, index = write_corpus(tmp_path / "corpus"), tmp_path / "index"
+    assert bot("index", "--corpus", str(corpus), "--index", str(index)).returncode == 0
+    assert Manifest.read(index).model_id  # recorded
+    # the same folder name (…/<package>/model), other configuration: another model
+    other = tmp_path / shipped.parent.name / "model"
+    other.mkdir(parents=True)
+    for path in shipped.iterdir():
+        if path.name != "config.json":
+            (other / path.name).symlink_to(path)
+    (other / "config.json").write_text(
+        (shipped / "config.json").read_text("utf-8").replace('"hidden_act": "gelu"', '"hidden_act": "relu"'), "utf-8"
+    )
+    assert (other / "config.json").read_text("utf-8") != (shipped / "config.json").read_text("utf-8")
+    env = {"BOT_EMBED_MODEL": str(other)}
+    for args in (("ask", "how tractable is Approach Zebra?"), ("index", "--corpus", str(corpus))):
+        line = one_line(bot(*args, "--index", str(index), env=env, timeout=120))
+        assert "another model saved as" in line and "bot index --rebuild" in line
