@@ -199,8 +199,18 @@ def mdx_to_markdown(
         The markdown, and one warning per problem met (``"kind: detail"``).
     """
     converter = _Converter(data, rules or ComponentRules(), page_entity)
-    markdown = converter.convert(body)
+    try:
+        markdown = converter.convert(body)
+    except RecursionError:
+        converter.warn("too deeply nested", "components nest too deep to convert; the page is kept as text")
+        markdown = _COMPONENT_TAG.sub(lambda m: "&lt;" + m.group()[1:], body)
+    markdown, leftovers = _LEFTOVER_TAG.subn("&lt;", markdown)
+    if leftovers:
+        converter.warn("leftover tags", f"{leftovers} component-like tag(s) in prop text shown as text")
     return _tidy(markdown), converter.warnings
+
+
+_LEFTOVER_TAG = re.compile(r"<(?=/?[A-Z])")
 
 
 def _tidy(markdown: str) -> str:
@@ -322,8 +332,8 @@ class _Converter:
         language = info.split()[0].lower() if info else _guess_language(body)
         if language == "mermaid":
             return _block(_diagram_line(_mermaid_labels(body))), block_end
-        if language in self.rules.dropped_code:
-            return "", block_end
+        if language in self.rules.dropped_code or _COMPONENT_TAG.search(text, start, block_end):
+            return "", block_end  # site machinery, or a sample of component markup
         return text[start:block_end], block_end
 
     def _on_admonition(self, text: str, start: int, end: int) -> tuple[str, int]:
@@ -376,7 +386,7 @@ class _Converter:
         return text[start:span_end], span_end
 
     def _on_escape(self, text: str, start: int, end: int) -> tuple[str, int]:
-        return text[start:end], end
+        return ("&lt;" if text[start + 1] == "<" else text[start:end]), end
 
     def _on_tag(self, text: str, start: int, end: int) -> tuple[str, int]:
         if text.startswith("</", start):
@@ -407,9 +417,12 @@ class _Converter:
             end = _paragraph_end(text, start)
             self.warn("unterminated tag", f"<{name}> has no end; dropped to the end of its paragraph")
             return "", end
-        element = _Element(tag.name, self._props(text, tag), _dedent(text[tag.open_end : tag.close_start]), _is_block(text, tag))
-        rendered = self.render(element)
-        return (_block(rendered) if element.block else _one_line(rendered)), tag.end
+        element = self._element(text, tag)
+        return _placed(element, self.render(element)), tag.end
+
+    def _element(self, text: str, tag: _Tag) -> _Element:
+        children = _dedent(text[tag.open_end : tag.close_start])
+        return _Element(tag.name, self._props(text, tag), children, _is_block(text, tag))
 
     def _props(self, text: str, tag: _Tag) -> dict[str, Any]:
         try:
@@ -445,10 +458,9 @@ class _Converter:
         closed = _find_close(text, name, open_end)
         if closed is None:
             return "", open_end  # an unclosed wrapper: its content follows as prose
-        tag = _Tag(name, start, open_end, closed[0], closed[1], False)
-        element = _Element(tag_name, self._props(text, tag), _dedent(text[open_end : closed[0]]), _is_block(text, tag))
-        rendered = _render_html(self, element)
-        return (_block(rendered) if element.block else _one_line(rendered)), tag.end
+        tag = _Tag(tag_name, start, open_end, closed[0], closed[1], False)
+        element = self._element(text, tag)
+        return _placed(element, _render_html(self, element)), tag.end
 
     # -- helpers for renderers ------------------------------------------------
 
@@ -534,27 +546,33 @@ def _render_mermaid(conv: _Converter, el: _Element) -> str:
 
 def _render_crux(conv: _Converter, el: _Element) -> str:
     props = el.props
-    question = _text(props.get("question")) or _humanize(_text(props.get("id")))
-    parts = [f"{'#' * conv.deeper_heading()} Crux: {question}", conv.cell(props.get("description"))]
-    facts = [f"{label}: {_text(props.get(key))}" for key, label in _CRUX_FACTS if _text(props.get(key))]
-    parts.append(". ".join(facts) + ("." if facts else ""))
-    if _text(props.get("currentState")):
-        parts.append(f"**Current state**: {conv.cell(props.get('currentState'))}")
-    positions = [p for p in props.get("positions") or [] if isinstance(p, Mapping)]
-    rows = [[conv.cell(p.get(k)) for k in ("view", "probability", "holders", "implications")] for p in positions]
-    parts.append(_table(["Position", "Probability", "Holders", "Implications"], rows))
+    question = _text(props.get("question")) or conv.humanize(_text(props.get("id")))
+    facts = [f"{label}: {_text(props.get(key))}." for key, label in _CRUX_FACTS if _text(props.get(key))]
+    state = conv.cell(props.get("currentState"))
+    rows = [[conv.cell(p.get(k)) for k in _CRUX_COLUMNS] for p in _records_of(props.get("positions"))]
     updates = _bullets(conv.cell(v) for v in _list(props.get("wouldUpdateOn")))
-    research = _bullets(_link(_text(r.get("title")), _text(r.get("url"))) for r in _records_of(props.get("relevantResearch")))
-    parts += [_lead_in("Would update on", updates) if updates else "", _lead_in("Relevant research", research) if research else ""]
-    return _blocks(parts)
+    research = [_link(_text(r.get("title")), _text(r.get("url"))) for r in _records_of(props.get("relevantResearch"))]
+    return _blocks(
+        [
+            f"{'#' * conv.deeper_heading()} Crux: {question}",
+            conv.cell(props.get("description")),
+            " ".join(facts),
+            f"**Current state**: {state}" if state else "",
+            _table(["Position", "Probability", "Holders", "Implications"], rows),
+            _lead_in("Would update on", updates) if updates else "",
+            _lead_in("Relevant research", _bullets(research)) if research else "",
+        ]
+    )
 
 
 _CRUX_FACTS = (("domain", "Domain"), ("importance", "Importance"), ("resolvability", "Resolvability"))
+_CRUX_COLUMNS = ("view", "probability", "holders", "implications")
 
 
 def _render_crux_list(conv: _Converter, el: _Element) -> str:
     domain = _text(el.props.get("domain"))
-    return _blocks([_lead_in(f"Cruxes: {domain}" if domain else "Cruxes", ""), conv.records_table(el.props.get("cruxes"))])
+    title = f"Cruxes: {domain}" if domain else "Cruxes"
+    return _blocks([_lead_in(title, ""), conv.records_table(el.props.get("cruxes"))])
 
 
 def _render_key_questions(conv: _Converter, el: _Element) -> str:
@@ -627,9 +645,7 @@ def _render_entity_card(conv: _Converter, el: _Element) -> str:
     props = el.props
     title = _text(props.get("title")) or conv.entity_title(_text(props.get("id")))
     extra = "; ".join(_text(props.get(k)) for k in ("subtitle", "probability") if _text(props.get(k)))
-    head = f"**{_escape_markdown(title)}**" + (f" ({extra})" if extra else "")
-    description = conv.cell(props.get("description"))
-    return f"- {head}: {description}" if description else f"- {head}"
+    return f"- {_item(title, conv.cell(props.get('description')), extra)}"
 
 
 def _render_records_table(conv: _Converter, el: _Element) -> str:
@@ -645,7 +661,8 @@ def _render_parameter_distinctions(conv: _Converter, el: _Element) -> str:
         return ""
     rows = [[conv.entity_title(entity_id), conv.cell(info.get("focus")), conv.cell(info.get("summary"))]]
     for other in _records_of(info.get("distinctFrom")):
-        rows.append([conv.entity_title(_text(other.get("id"))), conv.cell(other.get("theirFocus")), conv.cell(other.get("relationship"))])
+        name = conv.entity_title(_text(other.get("id")))
+        rows.append([name, conv.cell(other.get("theirFocus")), conv.cell(other.get("relationship"))])
     return _table(["Parameter", "Focus", "Distinction"], rows)
 
 
@@ -654,13 +671,21 @@ def _render_impact_list(conv: _Converter, el: _Element) -> str:
     if not node or conv.data is None:
         return ""
     if _text(el.props.get("direction")) == "to":
-        pairs = [(i, _text(e.get("relationship"))) for i, rec in conv.data.entities.items()
-                 for e in _records_of(rec.get("relatedEntries")) if e.get("id") == node]  # fmt: skip
+        links = _incoming(conv.data, node)
     else:
-        related = (conv.data.entity(node) or {}).get("relatedEntries")
-        pairs = [(_text(e.get("id")), _text(e.get("relationship"))) for e in _records_of(related)]
-    items = [f"**{_escape_markdown(conv.entity_title(i))}**" + (f" ({r})" if r else "") for i, r in pairs if i]
-    return _bullets(items)
+        links = _records_of((conv.data.entity(node) or {}).get("relatedEntries"))
+    titles = [(conv.entity_title(_text(e.get("id"))), _text(e.get("relationship"))) for e in links if e.get("id")]
+    return _bullets(_item(title, "", relationship) for title, relationship in titles)
+
+
+def _incoming(data: DataFolder, node: str) -> list[Mapping[str, Any]]:
+    """``{id, relationship}`` of every entity whose related entries name ``node``."""
+    return [
+        {"id": source, "relationship": link.get("relationship")}
+        for source, record in data.entities.items()
+        for link in _records_of(record.get("relatedEntries"))
+        if link.get("id") == node
+    ]
 
 
 def _render_sub_items(conv: _Converter, el: _Element) -> str:
@@ -668,8 +693,8 @@ def _render_sub_items(conv: _Converter, el: _Element) -> str:
     if not factor or conv.data is None:
         return ""
     subs = [r for r in conv.data.entities.values() if r.get("parentFactor") == factor]
-    items = [f"**{_escape_markdown(_text(r.get('title')))}**: {_first_paragraph(_text(r.get('description'), keep_lines=True))}" for r in subs]
-    return _bullets(i.removesuffix(": ") for i in items)
+    summaries = [(_text(r.get("title")), _first_paragraph(_text(r.get("description"), keep_lines=True))) for r in subs]
+    return _bullets(_item(title, summary) for title, summary in summaries)
 
 
 def _render_jsx_table(conv: _Converter, el: _Element) -> str:
@@ -716,9 +741,12 @@ def _render_cause_effect_graph(conv: _Converter, el: _Element) -> str:
 
 def _render_relationship_diagram(conv: _Converter, el: _Element) -> str:
     titles = {_text(n.get("id")): _text(n.get("title")) for n in _records_of(el.props.get("nodes"))}
+
+    def name(node_id: Any) -> str:
+        return titles.get(_text(node_id)) or conv.humanize(_text(node_id))
+
     edges = _records_of(el.props.get("edges"))
-    lines = [" ".join(x for x in (titles.get(_text(e.get("from")), _humanize(_text(e.get("from")))), _text(e.get("label")) or "→",
-             titles.get(_text(e.get("to")), _humanize(_text(e.get("to"))))) if x) for e in edges]  # fmt: skip
+    lines = [f"{name(e.get('from'))} {_text(e.get('label')) or '→'} {name(e.get('to'))}" for e in edges]
     body = _bullets(lines) if lines else _diagram_line(list(titles.values()))
     return _blocks([_lead_in(_text(el.props.get("title")), ""), body])
 
@@ -792,7 +820,7 @@ _RENDERERS: dict[str, Callable[[_Converter, _Element], str]] = {
 def _entity_markdown(conv: _Converter, entity: Mapping[str, Any], level: int) -> str:
     """An entity's record as the page the site draws from it."""
     content = entity.get("content") if isinstance(entity.get("content"), Mapping) else {}
-    parts = [conv.convert(_text(entity.get("description"), keep_lines=True))]
+    parts = [conv.convert(_paragraphs(_text(entity.get("description"), keep_lines=True)))]
     fields = [(_text(f.get("label")), conv.cell(f.get("value"))) for f in _records_of(entity.get("customFields"))]
     parts.append(_fields("", fields))
     parts.append(_assessment(entity))
@@ -830,26 +858,31 @@ def _assessment(entity: Mapping[str, Any]) -> str:
 
 
 def _entity_lists(conv: _Converter, entity: Mapping[str, Any], level: int) -> str:
-    """Key debates, warning indicators, what addresses it, related pages."""
-    heading = "#" * level
-    parts = []
-    debates = _list(entity.get("keyDebates"))
-    if debates:
-        items = [f"**{_escape_markdown(_text(d.get('topic')))}**: {conv.cell(d.get('description'))}" if isinstance(d, Mapping) else conv.cell(d) for d in debates]
-        parts.append(f"{heading} Key debates\n\n{_bullets(items)}")
-    indicators = conv.records_table(entity.get("warningIndicators"))
-    if indicators:
-        parts.append(f"{heading} Warning indicators\n\n{indicators}")
-    addressed = [f"**{_escape_markdown(_text(a.get('title')) or conv.entity_title(_text(a.get('id'))))}** ({_text(a.get('effect'))}, {_text(a.get('strength'))})" for a in _records_of(entity.get("addressedBy"))]
-    if addressed:
-        parts.append(f"{heading} Addressed by\n\n{_bullets(addressed)}")
-    related = entity.get("relatedContent")
-    if isinstance(related, Mapping):
-        links = [_link(_text(r.get("title")), _text(r.get("path"))) + (f": {conv.cell(r.get('description'))}" if r.get("description") else "")
-                 for group in related.values() for r in _records_of(group)]  # fmt: skip
-        if links:
-            parts.append(f"{heading} Related content\n\n{_bullets(links)}")
-    return _blocks(parts)
+    """Key debates, warning indicators, what addresses it, related pages: each under a heading."""
+    debates = [
+        _item(_text(d.get("topic")), conv.cell(d.get("description"))) if isinstance(d, Mapping) else conv.cell(d)
+        for d in _list(entity.get("keyDebates"))
+    ]
+    addressed = [
+        _item(_text(a.get("title")) or conv.entity_title(_text(a.get("id"))), "", _text([a.get(k) for k in _EFFECT]))
+        for a in _records_of(entity.get("addressedBy"))
+    ]
+    groups = entity.get("relatedContent") if isinstance(entity.get("relatedContent"), Mapping) else {}
+    related = [
+        " ".join([_link(_text(r.get("title")), _text(r.get("path"))), conv.cell(r.get("description"))]).strip()
+        for group in groups.values()
+        for r in _records_of(group)
+    ]
+    sections = (
+        ("Key debates", _bullets(debates)),
+        ("Warning indicators", conv.records_table(entity.get("warningIndicators"))),
+        ("Addressed by", _bullets(addressed)),
+        ("Related content", _bullets(related)),
+    )
+    return _blocks(f"{'#' * level} {title}\n\n{body}" for title, body in sections if body)
+
+
+_EFFECT = ("effect", "strength")
 
 
 def _graph_markdown(conv: _Converter, graph: Mapping[str, Any], level: int) -> str:
@@ -859,16 +892,19 @@ def _graph_markdown(conv: _Converter, graph: Mapping[str, Any], level: int) -> s
     return _blocks([f"{'#' * level} {title}", conv.cell(graph.get("description")), body])
 
 
-def _nodes_list(conv: _Converter, nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]], details: bool) -> str:
-    """One bullet per node: its label, description and what it leads to."""
+def _nodes_list(
+    conv: _Converter, nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, Any]], details: bool
+) -> str:
+    """One bullet per node: its label, description (and details) and what it leads to."""
     labels = {_text(n.get("id")): _text(n.get("label")) for n in nodes}
+    keys = ("description", "details") if details else ("description",)
     items = []
     for node in nodes:
-        text = " ".join(conv.cell(node.get(k)) for k in (("description", "details") if details else ("description",)) if node.get(k))
-        targets = [labels.get(_text(e.get("target")), "") for e in edges if _text(e.get("source")) == _text(node.get("id"))]
-        leads = f" Leads to: {', '.join(t for t in targets if t)}." if any(targets) else ""
-        label = _escape_markdown(labels.get(_text(node.get("id")), ""))
-        items.append(f"**{label}**: {text}{leads}".removesuffix(": ") if label else text + leads)
+        node_id = _text(node.get("id"))
+        targets = [labels.get(_text(e.get("target"))) for e in edges if _text(e.get("source")) == node_id]
+        leads = ", ".join(t for t in targets if t)
+        text = " ".join([*(conv.cell(node.get(k)) for k in keys), f"Leads to: {leads}." if leads else ""]).strip()
+        items.append(_item(labels[node_id], text) if labels.get(node_id) else text)
     return _bullets(items)
 
 
@@ -901,7 +937,8 @@ def _one_line(text: str) -> str:
 
 def _escape_markdown(text: str) -> str:
     """Text that markdown shows as it is (no emphasis, links, tags or cells)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
+    text = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
     return re.sub(r"([\\`*_\[\]|])", r"\\\1", text)
 
 
@@ -931,7 +968,8 @@ def _ordered_keys(rows: Sequence[Mapping[str, Any]], order: Sequence[str]) -> li
             if _text(value):
                 seen.setdefault(str(key), None)
     rank = {k: n for n, k in enumerate(order)}
-    return sorted(seen, key=lambda k: (rank.get(k, len(rank)), list(seen).index(k)))
+    met = {k: n for n, k in enumerate(seen)}
+    return sorted(seen, key=lambda k: (rank.get(k, len(rank)), met[k]))
 
 
 def _lead_in(title: str, body: str) -> str:
@@ -954,8 +992,13 @@ _BLOCK_START = re.compile(r"\s*(?:[-*+][ \t]|\d+[.)][ \t]|#|\||>|```|~~~|<|\*\*)
 
 def _fields(title: str, fields: Sequence[tuple[str, str]]) -> str:
     """Label/value pairs as a list under a bold title."""
-    items = [f"**{_escape_markdown(k)}**: {v}" if k else v for k, v in fields if v]
-    return _lead_in(title, _bullets(items))
+    return _lead_in(title, _bullets(_item(k, v) if k else v for k, v in fields if v))
+
+
+def _item(title: str, text: str = "", note: str = "") -> str:
+    """``**title** (note): text``, the shape of a list item or lead-in line."""
+    head = f"**{_escape_markdown(title)}**" + (f" ({note})" if note else "")
+    return f"{head}: {text}" if text else head
 
 
 def _bullets(items: Iterable[str]) -> str:
@@ -964,6 +1007,11 @@ def _bullets(items: Iterable[str]) -> str:
 
 def _blocks(parts: Iterable[str]) -> str:
     return "\n\n".join(p.strip("\n") for p in parts if p and p.strip())
+
+
+def _placed(element: _Element, rendered: str) -> str:
+    """A rendering set apart as a block, or kept on its line when the element is inline."""
+    return _block(rendered) if element.block else _one_line(rendered)
 
 
 def _block(text: str) -> str:
@@ -1005,6 +1053,11 @@ def _records_of(value: Any) -> list[Mapping[str, Any]]:
     return [v for v in _list(value) if isinstance(v, Mapping)]
 
 
+def _paragraphs(text: str) -> str:
+    """Folded YAML keeps a paragraph break as one newline: make it a blank line."""
+    return re.sub(r"(?<=\S)\n(?=[A-Z\"'(\[])", "\n\n", text)
+
+
 def _first_paragraph(text: str) -> str:
     return text.strip().split("\n\n", 1)[0].strip()
 
@@ -1027,7 +1080,7 @@ def _guess_language(code: str) -> str:
     """The language of an untagged code block: Mermaid, MDX samples, or none."""
     if _MERMAID_START.match(code) or "-->" in code:
         return "mermaid"
-    if _COMPONENT_TAG.search(code) or re.search(r"^(?:import|export) ", code, re.M):
+    if re.search(r"^(?:import|export) ", code, re.M):
         return "mdx"
     return ""
 

@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.markdown import parse_document
 from bot.mdx import ComponentRules, DataFolder, Reference, _find_tag, _parse_props, mdx_to_markdown
@@ -541,7 +543,7 @@ def test_math_code_and_html_are_kept_as_text() -> None:
         """
     )
     assert "$R_{t} = \\sum_{i<j} x$" in out
-    assert "&lt;Crux /&gt; is a component" in out
+    assert "&lt;Crux /> is a component" in out
     assert "[Link **text**](/x/)" in out and "div" not in out
     assert "npm" not in out and "A plain sketch: in → out" in out
 
@@ -590,6 +592,22 @@ def test_never_raw_jsx_whatever_the_input() -> None:
     assert not RAW_JSX.search(out), out
     assert "inner deep" in out
     assert any(w.startswith("unknown component") for w in warnings)
+
+
+FRAGMENTS = [
+    "<Box>", "</Box>", "<Box a={[1, 2]} />", '<R id="x">', "</R>", "<EntityLink id='e' />", "{", "}", "`",
+    "```", "```text\n", "\n", "\n\n", "Words ", "A", "$", "\\", "<br/>", "| a | b |", "|---|---|", "<!--", "-->",
+    ":::note[T]", ":::", "import x from 'y'", "<Mermaid chart={`graph TD\nA[x]-->B`} />", '"', "'", "<", ">", "/>",
+    "{/* c */}", "<Crux question=\"q\" positions={[{view: 'v'}]} />", "<div>", "</div>", "  ", "## H",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=30))
+def test_any_mix_of_markup_converts_without_raw_tags(parts: list[str]) -> None:
+    out, warnings = mdx_to_markdown("".join(parts))
+    assert not RAW_JSX.search(out) and "<R id=" not in out
+    assert all(": " in w for w in warnings)
 
 
 def test_rules_are_data() -> None:
