@@ -29,7 +29,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ComponentRules", "DataFolder", "Reference", "mdx_to_markdown"]
+__all__ = ["RENDERER_KINDS", "ComponentRules", "DataFolder", "Reference", "mdx_to_markdown"]
 
 
 # ---------------------------------------------------------------------------
@@ -111,12 +111,12 @@ def _records(folder: Path) -> dict[str, Mapping[str, Any]]:
 DEFAULT_DROP = frozenset(
     {
         "AllFactorsSubItems", "ApplicationTips", "ArticleSources", "Backlinks", "ConceptsDirectory",
-        "EntityGraph", "FactorRelationshipDiagram", "FullModelDiagram", "FundersComparisonTable",
-        "FullWidthLayout", "FundersOverview", "FundingByCategory", "GrantSizeBreakdown", "ImpactGrid", "LiteratureList",
-        "MajorFundersList", "ModelsList", "ModelsTable", "OutcomesTable", "PageIndex", "QualityDashboard",
-        "ReadingGuides", "RecentUpdates", "ResourcesIndex", "ResourcesList", "RiskCategoryCard",
-        "RisksTable", "RootFactorsTable", "ScenariosTable", "TagBrowser", "Tags", "TimelineExpectations",
-        "TransitionModelInteractive", "TransitionModelTable",
+        "EntityGraph", "FactorRelationshipDiagram", "FullModelDiagram", "FullWidthLayout",
+        "FundersComparisonTable", "FundersOverview", "FundingByCategory", "GrantSizeBreakdown", "ImpactGrid",
+        "LiteratureList", "MajorFundersList", "ModelsList", "ModelsTable", "OutcomesTable", "PageIndex",
+        "QualityDashboard", "ReadingGuides", "RecentUpdates", "ResourcesIndex", "ResourcesList",
+        "RiskCategoryCard", "RisksTable", "RootFactorsTable", "ScenariosTable", "TagBrowser", "Tags",
+        "TimelineExpectations", "TransitionModelInteractive", "TransitionModelTable",
     }
 )  # fmt: skip
 
@@ -159,7 +159,7 @@ class ComponentRules:
 
     Attributes:
         drop: components with no reader text, dropped with their children.
-        renderers: component name → renderer kind (see ``_RENDERERS``).
+        renderers: component name → renderer kind (one of :data:`RENDERER_KINDS`).
         title_props: props of an unwrapped component that become its lead-in.
         admonitions: ``:::kind[Title]`` blocks that are unwrapped.
         dropped_code: fenced-code languages left out (``mermaid`` is reduced
@@ -177,6 +177,35 @@ class ComponentRules:
     column_order: tuple[str, ...] = DEFAULT_COLUMN_ORDER
     column_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     acronyms: frozenset[str] = frozenset({"ai", "agi", "asi", "eu", "llm", "ml", "rlhf", "uk", "un", "us"})
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> ComponentRules:
+        """Rules from a corpus profile's ``components`` table, over the defaults.
+
+        ``renderers`` and ``column_labels`` are merged into the defaults (a
+        renderer kind ``"drop"`` drops a component); every other key replaces
+        its default.
+
+        Raises:
+            ValueError: an unknown key or renderer kind.
+        """
+        defaults = cls()
+        unknown = set(raw) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown component rule(s): {', '.join(sorted(unknown))}")
+        renderers = {**defaults.renderers, **raw.get("renderers", {})}
+        bad = sorted(set(renderers.values()) - set(_RENDERERS))
+        if bad:
+            raise ValueError(f"unknown renderer kind(s): {', '.join(bad)} (known: {', '.join(sorted(_RENDERERS))})")
+        values: dict[str, Any] = {"renderers": MappingProxyType(renderers)}
+        values["column_labels"] = MappingProxyType({**defaults.column_labels, **raw.get("column_labels", {})})
+        for key in ("drop", "admonitions", "dropped_code", "acronyms"):
+            if key in raw:
+                values[key] = frozenset(str(v) for v in raw[key])
+        for key in ("title_props", "column_order"):
+            if key in raw:
+                values[key] = tuple(str(v) for v in raw[key])
+        return cls(**values)
 
 
 def mdx_to_markdown(
@@ -196,7 +225,11 @@ def mdx_to_markdown(
             names none (e.g. taken from front matter).
 
     Returns:
-        The markdown, and one warning per problem met (``"kind: detail"``).
+        The markdown, and one warning per problem met, as ``"kind: detail"``;
+        the kinds are ``props not parsed``, ``unterminated tag``, ``stray
+        closing tag``, ``unknown component``, ``unknown renderer``, ``unknown
+        entity``, ``unknown reference``, ``entity content missing``,
+        ``leftover tags`` and ``too deeply nested``. Each is logged at DEBUG.
     """
     converter = _Converter(data, rules or ComponentRules(), page_entity)
     try:
@@ -812,6 +845,9 @@ _RENDERERS: dict[str, Callable[[_Converter, _Element], str]] = {
     "drop": lambda conv, el: "",
 }
 
+#: The renderer kinds a profile may name in ``ComponentRules.renderers``.
+RENDERER_KINDS = frozenset(_RENDERERS)
+
 
 # ---------------------------------------------------------------------------
 # Entity records (ai-transition-model pages) → markdown
@@ -1223,9 +1259,12 @@ def _closing(line: str, start: int, opener: str, closer: str) -> int:
             return j
         if line[j] == opener:
             depth += 1
-        elif depth and line[j] == {"[": "]", "(": ")", "{": "}"}.get(opener, ""):
+        elif depth and line[j] == _PAIRS.get(opener):
             depth -= 1
     return -1
+
+
+_PAIRS = {"[": "]", "(": ")", "{": "}"}
 
 
 _DIAGRAM_KEYWORD = re.compile(
@@ -1269,6 +1308,7 @@ def _unique(items: Iterable[str]) -> list[str]:
             seen.add(item.casefold())
             found.append(item)
     return found
+
 
 # ---------------------------------------------------------------------------
 # Scanning: where an element, an expression or a statement ends

@@ -616,6 +616,18 @@ def test_rules_are_data() -> None:
     assert out.strip() == "## Crux: Why?"
 
 
+def test_rules_from_a_profile_merge_over_the_defaults() -> None:
+    rules = ComponentRules.from_mapping({"renderers": {"Poll": "key_questions", "Aside": "drop"}, "acronyms": ["ea"]})
+    assert rules.renderers["Crux"] == "crux" and rules.renderers["Poll"] == "key_questions"
+    assert "Backlinks" in rules.drop and rules.acronyms == frozenset({"ea"})
+    out = md('<Poll questions={["Why?"]} />\n\n<Aside>gone</Aside>\n\n<EntityLink id="ea-forum" />\n', rules=rules)
+    assert out.strip() == "**Key questions**\n\n- Why?\n\nEA forum"
+    with pytest.raises(ValueError, match="unknown renderer kind"):
+        ComponentRules.from_mapping({"renderers": {"X": "sparkles"}})
+    with pytest.raises(ValueError, match="unknown component rule"):
+        ComponentRules.from_mapping({"dorp": []})
+
+
 # ---------------------------------------------------------------------------
 # The real wiki
 
