@@ -6,6 +6,7 @@ Exit status: 0 success, 1 failure (one clear line on stderr), 2 usage error,
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import sys
@@ -151,6 +152,7 @@ def ask_cmd(question: str, index_dir: str | None, chroma_url: str | None, as_jso
 @_edge
 def chat_cmd(index_dir: str | None, chroma_url: str | None, corpus_dir: str | None, host: str, port: int) -> None:
     """Serve the chat UI in the browser."""
+    _check_address(host, port)
     if corpus_dir is not None:
         from bot.indexing import build_index
 
@@ -169,7 +171,28 @@ def chat_cmd(index_dir: str | None, chroma_url: str | None, corpus_dir: str | No
             err=True,
         )
     click.echo(f"serving on http://{host}:{port}" + (" (login required)" if auth else ""))
-    serve(index_dir=index_dir, chroma_url=chroma_url, host=host, port=port, auth=auth)
+    try:
+        serve(index_dir=index_dir, chroma_url=chroma_url, host=host, port=port, auth=auth)
+    except OSError as exc:  # the port was taken meanwhile, the address went away
+        raise BotError(f"cannot serve on {host}:{port} ({exc}); choose another --port or --host") from exc
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse, in one line, an address the UI server cannot listen on, before loading anything."""
+    import socket
+
+    if ":" in host:
+        raise BotError(f"--host {host!r}: the chat UI serves on IPv4 addresses only; use --host 0.0.0.0 (all) or 127.0.0.1")
+    if not 0 < port < 65536:
+        raise BotError(f"--port {port} is not a port number; choose one from 1 to 65535")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: a closed port in TIME_WAIT is free
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise BotError(f"{host}:{port} is in use; choose another --port (or stop what serves there)") from None
+            raise BotError(f"cannot serve on {host}:{port} ({exc.strerror or exc}); choose another --host or --port") from None
 
 
 class _DefaultGroup(click.Group):

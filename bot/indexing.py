@@ -9,12 +9,14 @@ moment sees the old index or the new one.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +24,15 @@ from typing import Any
 
 from bot import config
 from bot.embedding import Embedder
-from bot.errors import CorpusError
+from bot.errors import BotError, CorpusError, IndexCorruptError
 from bot.lexical import (
     Catalog,
     DocumentInfo,
     Headings,
     Lexical,
     Vectors,
+    check_generation,
+    remove_leftovers,
     remove_stale_generations,
     write_generation,
 )
@@ -96,7 +100,7 @@ def build_index(
             ``BOT_INDEX_LOCK_TIMEOUT`` (runs on one folder take turns).
     """
     index_dir = config.index_dir(index)
-    with index_lock(index_dir, config.index_lock_timeout()):  # one writer at a time; the next sees its manifest
+    with index_lock(index_dir, config.index_lock_timeout()), _writing(index_dir):  # one writer at a time
         return _build(corpus, index_dir, rebuild, chroma_url, embedder, progress)
 
 
@@ -111,6 +115,7 @@ def _build(
     started = time.perf_counter()
     chroma_url = config.chroma_url(chroma_url)
     embedder = embedder or Embedder.default()
+    remove_leftovers(index_dir)  # of a run that crashed or found the disk full: we hold the lock
     old = None if rebuild else Manifest.read(index_dir)
     if old is not None:
         old.check(embedder.name, identity=embedder.identity)
@@ -128,7 +133,7 @@ def _build(
     if (
         old is not None
         and old.fingerprint == fingerprint
-        and _lexical_live(index_dir, old)
+        and _lexical_sound(index_dir, old)  # a damaged generation is written again below
         and store.count() >= old.chunks  # the store is readable and whole
     ):
         log.info("index is up to date (%d chunks)", len(chunks))
@@ -341,8 +346,39 @@ def _previous(kind: Any, index_dir: Path, manifest: Manifest | None) -> Any:
         return None
     try:
         return kind.load(index_dir / manifest.lexical)
-    except (OSError, ValueError, KeyError):
+    except Exception:  # noqa: BLE001 - a damaged file (an empty .npy raises EOFError): rebuild that part
+        log.warning("the last index's %s is unreadable; rebuilding it", kind.__name__)
         return None
+
+
+def _lexical_sound(index_dir: Path, manifest: Manifest) -> bool:
+    """The live generation is there and none of its files is empty or cut short."""
+    if not _lexical_live(index_dir, manifest):
+        return False
+    try:
+        check_generation(index_dir, manifest.lexical)
+    except IndexCorruptError as exc:
+        log.warning("%s; rebuilding it", exc)
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _writing(index_dir: Path) -> Iterator[None]:
+    """A failed write (a full disk, a folder made read-only) becomes one line saying what to do."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or index_dir
+        raise BotError(f"cannot write the index in {index_dir} ({exc.strerror or exc}: {where}); {_remedy(exc)}") from exc
+
+
+def _remedy(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "free some disk space, then run `bot index` again (the old index still serves)"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "make the index folder writable, then run `bot index` again (the old index still serves)"
+    return "fix that, then run `bot index` again (the old index still serves)"
 
 
 def _lexical_live(index_dir: Path, manifest: Manifest) -> bool:

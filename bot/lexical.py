@@ -405,11 +405,21 @@ def write_generation(
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    catalog.save(tmp)
-    lexical.save(tmp)
-    headings.save(tmp)
-    vectors.save(tmp)
-    tmp.rename(folder)
+    try:
+        catalog.save(tmp)
+        lexical.save(tmp)
+        headings.save(tmp)
+        vectors.save(tmp)
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # a half-written folder (a full disk) must not fill it for the next run
+        raise
+
+
+def remove_leftovers(index_dir: Path) -> None:
+    """Delete half-written generation folders (only the lock holder may: they may be another run's)."""
+    for path in index_dir.glob(".lexical-*.tmp"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def remove_stale_generations(index_dir: Path, live: str) -> None:
@@ -424,7 +434,54 @@ def load_generation(index_dir: Path, generation: str) -> tuple[Catalog, Lexical,
     folder = index_dir / generation
     try:
         return Catalog.load(folder), Lexical.load(folder), Headings.load(folder), Vectors.load(folder)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - json, numpy (EOFError on an empty .npy) and bm25s fail in many ways
         raise IndexCorruptError(
-            f"the lexical index {folder} is unreadable ({exc}); run `bot index --rebuild` to rebuild it"
+            f"the lexical index {folder} is unreadable ({_reason(exc)}); run `bot index --rebuild` to rebuild it"
         ) from exc
+
+
+def check_generation(index_dir: Path, generation: str) -> None:
+    """A quick look at every file of a generation, without loading it: none
+    empty, every JSON file closed, every ``.npy`` as long as its header says.
+
+    Raises:
+        IndexCorruptError: a file is missing, empty or cut short.
+    """
+    import numpy as np
+
+    folder = index_dir / generation
+    expected = (CATALOG, Headings.FILE, Headings.VECTORS, Vectors.FILE, Vectors.IDS, f"{BM25_DIR}/ids.json")
+    try:
+        missing = [name for name in expected if not (folder / name).is_file()]
+        if missing:
+            raise IndexCorruptError(f"the lexical index {folder} is incomplete ({missing[0]} is missing)")
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            size = path.stat().st_size
+            with path.open("rb") as handle:
+                if size == 0:
+                    problem = "empty"
+                elif path.suffix == ".json":
+                    handle.seek(max(0, size - 16))
+                    problem = "" if handle.read().rstrip()[-1:] in (b"}", b"]") else "cut short"
+                elif path.suffix == ".npy":
+                    problem = _npy_problem(np, path)
+                else:
+                    problem = ""
+            if problem:
+                raise IndexCorruptError(f"the lexical index {folder} is damaged ({path.name}: {problem})")
+    except OSError as exc:
+        raise IndexCorruptError(f"the lexical index {folder} is unreadable ({_reason(exc)})") from exc
+
+
+def _npy_problem(np: Any, path: Path) -> str:
+    """Why an .npy file cannot be mapped (its header read, its length checked), or ``""``."""
+    try:
+        np.load(path, mmap_mode="r")
+    except Exception as exc:  # noqa: BLE001 - a damaged file fails in many ways
+        return _reason(exc)
+    return ""
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

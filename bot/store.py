@@ -13,15 +13,17 @@ Chroma never embeds anything here: every collection is opened with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +95,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it 0600: other users serving the index must read it
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
             out.flush()
@@ -144,7 +147,7 @@ class VectorStore:
                 raise
             except Exception as exc:  # chromadb raises many kinds on a damaged store
                 raise IndexCorruptError(
-                    f"the vector store in {self.where} cannot be opened ({_short(exc)}); {REBUILD_HINT}"
+                    f"the vector store in {self.where} cannot be opened ({_short(exc)}); {_remedy(exc)}"
                 ) from exc
         return self._collection
 
@@ -190,19 +193,36 @@ class VectorStore:
     def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Any]) -> None:
         import numpy as np
 
+        collection = self.collection
         for start in range(0, len(chunks), _BATCH):
             part = chunks[start : start + _BATCH]
-            self.collection.upsert(
-                ids=[c.chunk_id for c in part],
-                embeddings=np.asarray(vectors[start : start + _BATCH], dtype=np.float32),
-                documents=[c.text for c in part],
-                metadatas=[chunk_metadata(c) for c in part],
-            )
+            with self._writing():
+                collection.upsert(
+                    ids=[c.chunk_id for c in part],
+                    embeddings=np.asarray(vectors[start : start + _BATCH], dtype=np.float32),
+                    documents=[c.text for c in part],
+                    metadatas=[chunk_metadata(c) for c in part],
+                )
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
+        collection = self.collection
         for start in range(0, len(ids), _BATCH):
-            self.collection.delete(ids=ids[start : start + _BATCH])
+            with self._writing():
+                collection.delete(ids=ids[start : start + _BATCH])
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A failed write (a full disk, a read-only folder, a server gone) as one line saying what to do."""
+        try:
+            yield
+        except BotError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many kinds
+            raise BotError(
+                f"cannot write to the vector store in {self.where} ({_short(exc)}); free disk space or make it "
+                "writable (or start the server), then run `bot index` again (the old index still serves)"
+            ) from exc
 
     # -- reading ------------------------------------------------------------
 
@@ -232,7 +252,9 @@ class VectorStore:
             page_size = 65536 if page_size == 1 else page_size
             pages = int.from_bytes(header[28:32], "big")
             valid = header[92:96] == header[24:28]  # the header's page count is current
-            if valid and pages and size < pages * page_size:
+            journal = path.with_name(path.name + "-journal")
+            recovering = journal.is_file() and journal.stat().st_size > 0  # sqlite rolls back a failed write on open
+            if valid and pages and size < pages * page_size and not recovering:
                 problem = f"cut short: {size} of {pages * page_size} bytes"
         if problem:
             raise IndexCorruptError(f"the vector store in {self.where} is damaged ({problem}); {REBUILD_HINT}")
@@ -303,7 +325,7 @@ def _client(index_dir: Path, chroma_url: str | None) -> Any:
         try:
             client = chromadb.PersistentClient(path=str(path), settings=settings)
         except Exception as exc:  # noqa: BLE001
-            raise IndexCorruptError(f"the vector store in {path} cannot be opened ({_short(exc)}); {REBUILD_HINT}") from exc
+            raise IndexCorruptError(f"the vector store in {path} cannot be opened ({_short(exc)}); {_remedy(exc)}") from exc
         _embedded[str(path)] = (state, client)
         system = getattr(client, "_system", None)
         if system is not None:
@@ -349,6 +371,14 @@ def _stop_quietly(system: Any) -> None:
         log.debug("stopping a replaced Chroma system failed", exc_info=True)
 
 
+def _remedy(exc: BaseException) -> str:
+    """What to do about a store that cannot be opened: a full disk or a read-only
+    folder is not mended by rebuilding."""
+    if re.search(r"disk|full|read-?only|permission|denied", str(exc), re.I):
+        return "free disk space or make the index folder writable, then run `bot index` again"
+    return REBUILD_HINT
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
@@ -356,6 +386,8 @@ def _short(exc: BaseException) -> str:
 
 def require_manifest(index_dir: Path) -> Manifest:
     """The manifest of an existing index, or :class:`IndexMissingError`."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexMissingError(f"{index_dir} is a file, not an index folder: give --index (or BOT_INDEX_DIR) the index folder")
     manifest = Manifest.read(index_dir)
     if manifest is None:
         raise IndexMissingError(f"no index in {index_dir}: run `bot index --corpus DIR --index {index_dir}` first")

@@ -198,3 +198,111 @@ def test_another_model_under_the_same_folder_name_says_rebuild(tmp_path: Path):
     for args in (("ask", "how tractable is Approach Zebra?"), ("index", "--corpus", str(corpus))):
         line = one_line(bot(*args, "--index", str(index), env=env, timeout=120))
         assert "another model saved as" in line and "bot index --rebuild" in line
+
+
+# -- 8. every failure is one line saying what to do, and leaves nothing that breaks the next run
+
+
+def _file_size_limit(limit: int):  # noqa: ANN202 - a preexec_fn
+    import resource
+    import signal
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_full_disk_during_index_is_one_line_and_the_rerun_works(tmp_path: Path):
+    from bot import ChatSession
+    from bot.retrieval import Index
+
+    corpus, index = write_corpus(tmp_path / "corpus", 3, "one"), tmp_path / "index"
+    assert bot("index", "--corpus", str(corpus), "--index", str(index)).returncode == 0
+    write_corpus(corpus, 3, "two")
+    args = [sys.executable, "-m", "bot", "index", "--corpus", str(corpus), "--index", str(index)]
+    full = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=300, preexec_fn=_file_size_limit(64_000))
+    full.stderr = "\n".join(line for line in full.stderr.splitlines() if "embedding" not in line)  # the progress bar
+    line = one_line(full)
+    assert "free disk space" in line and "bot index" in line
+    Index.forget()
+    assert "zebra marker one" in ChatSession(index).ask("how tractable is Approach Zebra?").text  # the old index serves
+    again = bot("index", "--corpus", str(corpus), "--index", str(index))
+    assert again.returncode == 0, again.stderr
+    Index.forget()
+    assert "zebra marker two" in ChatSession(index).ask("how tractable is Approach Zebra?").text
+
+
+@pytest.mark.parametrize(
+    "error", [(28, "No space left on device"), (30, "Read-only file system")], ids=["disk-full", "read-only"]
+)
+def test_a_failed_generation_write_is_one_line_and_leaves_no_half_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: tuple[int, str]
+):
+    from click.testing import CliRunner
+
+    from bot import lexical
+    from bot.cli import main
+    from bot.retrieval import Index
+
+    corpus, index = write_corpus(tmp_path / "corpus", 2, "one"), tmp_path / "index"
+    assert CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)]).exit_code == 0
+    live = Index.open(index).manifest.lexical
+    write_corpus(corpus, 2, "two")
+    real_save = lexical.Vectors.save
+
+    def failing_save(self: object, folder: Path) -> None:
+        real_save(self, folder)  # half a folder on disk, then the disk is full (or read-only)
+        raise OSError(error[0], error[1], str(folder / "vectors.npy"))
+
+    monkeypatch.setattr(lexical.Vectors, "save", failing_save)
+    result = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 1 and len(errors) == 1 and "Traceback" not in result.output
+    assert error[1] in errors[0] and "run `bot index` again" in errors[0]
+    assert not list(index.glob(".lexical-*.tmp")), "a half-written generation was left behind"
+    assert sorted(p.name for p in index.glob("lexical-*")) == [live]
+    monkeypatch.undo()
+    assert CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)]).exit_code == 0
+    Index.forget()
+    assert any("zebra marker two" in c.text for c in Index.open(index).catalog.chunks.values())
+
+
+def test_an_empty_npy_is_one_line_and_bot_index_repairs_it(tmp_path: Path):
+    from bot.store import Manifest
+
+    corpus, index = write_corpus(tmp_path / "corpus"), tmp_path / "index"
+    assert bot("index", "--corpus", str(corpus), "--index", str(index)).returncode == 0
+    generation = index / Manifest.read(index).lexical
+    for name in ("vectors.npy", "headings.npy"):
+        (generation / name).write_bytes(b"")
+    line = one_line(bot("ask", "how tractable is Approach Zebra?", "--index", str(index)))  # was "Aborted!"
+    assert "unreadable" in line and "bot index" in line
+    repaired = bot("index", "--corpus", str(corpus), "--index", str(index))  # the corpus is unchanged
+    assert repaired.returncode == 0, repaired.stderr
+    answer = bot("ask", "how tractable is Approach Zebra?", "--index", str(index))
+    assert answer.returncode == 0 and "zebra marker one" in answer.stdout, answer.stderr
+
+
+def test_an_index_path_that_is_a_file_is_one_line_without_rebuild(tmp_path: Path):
+    afile = tmp_path / "index"
+    afile.write_text("not a folder")
+    corpus = write_corpus(tmp_path / "corpus")
+    for args in (("ask", "anything at all"), ("index", "--corpus", str(corpus))):
+        line = one_line(bot(*args, env={"BOT_INDEX_DIR": str(afile)}))
+        assert "not a file" in line or "is a file" in line
+        assert "--rebuild" not in line
+
+
+def test_chat_on_a_busy_port_or_an_ipv6_host_is_one_line(tmp_path: Path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        line = one_line(bot("chat", "--index", str(tmp_path / "index"), "--port", str(port), timeout=60))
+        assert "is in use" in line and "--port" in line
+    line = one_line(bot("chat", "--index", str(tmp_path / "index"), "--host", "::", timeout=60))
+    assert "--host" in line and "0.0.0.0" in line
