@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 #: Questions longer than this are cut, with a notice on the answer.
 MAX_QUESTION_CHARS = 2000
 
+#: Turns a session keeps (follow-ups need the last few; the export shows these).
+MAX_TURNS = 50
+
 CLARIFY = "Which approach do you mean? Name one in your question, for example: {examples}."
 
 #: How many fused hits an answer is composed from.
@@ -185,6 +188,8 @@ class ChatSession:
         then ``(text, Answer)`` once, last. The turn joins the history at the end."""
         started = time.perf_counter()
         text, notice = clean_question(question)
+        if notice:
+            question = text  # an over-long question is kept and echoed cut, never whole
         scope = set(doc_ids) if doc_ids else self.doc_ids
         index = self.index
         plan = self._standalone(index.reader.read(text))
@@ -206,6 +211,7 @@ class ChatSession:
                     final = answer
         final = replace(final, seconds=time.perf_counter() - started)
         self.history.append(Turn(question, final, plan))
+        del self.history[:-MAX_TURNS]  # memory per session stays bounded
         yield final.text, final
 
     # -- follow-ups ---------------------------------------------------------

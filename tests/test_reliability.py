@@ -306,3 +306,27 @@ def test_chat_on_a_busy_port_or_an_ipv6_host_is_one_line(tmp_path: Path):
         assert "is in use" in line and "--port" in line
     line = one_line(bot("chat", "--index", str(tmp_path / "index"), "--host", "::", timeout=60))
     assert "--host" in line and "0.0.0.0" in line
+
+
+# -- 6. memory per session is bounded
+
+
+def test_a_session_keeps_a_bounded_history_and_cut_questions(tmp_path: Path):
+    from bot import ChatSession, build_index
+    from bot.chat import MAX_QUESTION_CHARS, MAX_TURNS
+
+    index = tmp_path / "index"
+    build_index(write_corpus(tmp_path / "corpus"), index)
+    session = ChatSession(index)
+    huge = "how tractable is Approach Zebra? " + "padding " * (10 * 1024 * 1024 // 8)  # 10 MB
+    answer = session.ask(huge)
+    assert answer.notice and len(answer.question) <= MAX_QUESTION_CHARS
+    assert len(answer.to_dict()["question"]) <= MAX_QUESTION_CHARS  # /ask echoes no 10 MB back
+    assert len(session.history[-1].question) <= MAX_QUESTION_CHARS
+    for n in range(MAX_TURNS + 10):
+        session.ask(f"how neglected is Approach Zebra? ({n})")
+    assert len(session.history) == MAX_TURNS
+    assert session.history[-1].question.endswith(f"({MAX_TURNS + 9})")
+    assert sum(len(t.question) for t in session.history) < MAX_TURNS * MAX_QUESTION_CHARS
+    follow_up = session.ask("and who should work on it?")  # follow-ups still use the kept history
+    assert "Approach Zebra" in follow_up.query
