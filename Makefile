@@ -15,7 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install browser chat index test bench clean-index
+.PHONY: install browser strace chat index test bench clean-index
 
 install: $(STAMP)
 
@@ -39,14 +39,25 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not found and cannot be installed here: the browser tests will skip"; fi; }
 
+# The egress test watches bot index / ask / chat under strace; install it the same way.
+strace:
+	@command -v strace >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null; \
+	  else echo "strace not found and cannot be installed here: the egress test will skip"; fi; }
+
 # The tests run with no network but loopback: in a network namespace of their own when
 # this machine allows one (root), and always behind pytest-socket (see pyproject.toml).
-test: install browser
+# The egress test runs first, outside the namespace, with the network there to be reached:
+# it checks that nothing approach-bot runs tries to.
+test: install browser strace
+	@echo "egress: bot index, ask and chat under strace, outside any network namespace"
+	$(BIN)/python -m pytest tests/test_egress.py
 	@if command -v ip >/dev/null 2>&1 && unshare -n true 2>/dev/null; then \
 	  echo "running the tests in a network namespace: loopback only"; \
-	  unshare -n sh -c 'ip link set lo up && exec $(BIN)/python -m pytest'; \
+	  unshare -n sh -c 'ip link set lo up && exec $(BIN)/python -m pytest --ignore=tests/test_egress.py'; \
 	else \
-	  $(BIN)/python -m pytest; \
+	  $(BIN)/python -m pytest --ignore=tests/test_egress.py; \
 	fi
 
 bench: install
