@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_chroma_server import chroma_url  # noqa: F401 - the `chroma run` server fixture
 
 PAGE = """---
 title: {title}
@@ -330,3 +331,77 @@ def test_a_session_keeps_a_bounded_history_and_cut_questions(tmp_path: Path):
     assert sum(len(t.question) for t in session.history) < MAX_TURNS * MAX_QUESTION_CHARS
     follow_up = session.ask("and who should work on it?")  # follow-ups still use the kept history
     assert "Approach Zebra" in follow_up.query
+
+
+# -- 2 (continued). long-lived replicas, embedded store and `chroma run` server
+
+REPLICA = """
+import json, sys
+from bot import retrieval
+retrieval.EXACT_UP_TO = 0  # every search through Chroma, as above the local-scan size
+retrieval.LOCAL_DOCS = 1
+from bot.retrieval import HybridRetriever, Index
+for line in sys.stdin:
+    request = json.loads(line)
+    try:
+        opened = Index.open(sys.argv[1])
+        dense = HybridRetriever(opened).ranked(request["q"], request["docs"])[0].items
+        print(json.dumps([opened.catalog.chunks[c].text for c, _ in dense]), flush=True)
+    except Exception as exc:
+        print(json.dumps(["error: " + repr(exc)]), flush=True)
+"""
+
+
+class Replica:
+    """A long-lived process that answers searches from one index folder, like a serving `bot chat`."""
+
+    def __init__(self, index: Path, env: dict[str, str]):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", REPLICA, str(index)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **env},
+        )  # fmt: skip
+
+    def search(self, query: str, docs: list[str] | None = None) -> str:
+        import json
+
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"q": query, "docs": docs}) + "\n")
+        self.proc.stdin.flush()
+        return " ".join(json.loads(self.proc.stdout.readline()))
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def _replicas_follow(tmp_path: Path, chroma: list[str], env: dict[str, str]) -> None:
+    corpus, index = write_corpus(tmp_path / "corpus", 10, "one"), tmp_path / "index"
+    done = bot("index", "--corpus", str(corpus), "--index", str(index), *chroma, env=env)
+    assert done.returncode == 0, done.stderr
+    docs = sorted(p.stem for p in corpus.glob("*.md") if p.stem != "page-cobalt")  # 9 approaches
+    replicas = [Replica(index, env), Replica(index, env)]
+    try:
+        for replica in replicas:
+            assert "zebra marker one" in replica.search("zebra marker")
+            assert "zebra marker one" in replica.search("zebra marker", docs)
+        for version, extra in (("two", ()), ("three", ("--rebuild",))):
+            write_corpus(corpus, 10, version)
+            done = bot("index", "--corpus", str(corpus), "--index", str(index), *chroma, *extra, env=env)
+            assert done.returncode == 0, done.stderr
+            for replica in replicas:  # the next question after the re-index sees it
+                for found in (replica.search("zebra marker"), replica.search("zebra marker", docs)):
+                    assert f"zebra marker {version}" in found and "error:" not in found, found[:300]
+                    assert "zebra marker one" not in found
+    finally:
+        for replica in replicas:
+            replica.close()
+
+
+def test_two_long_lived_replicas_see_a_reindex_by_a_third_process(tmp_path: Path):
+    _replicas_follow(tmp_path, [], {})
+
+
+@pytest.mark.slow
+def test_two_replicas_on_a_chroma_server_see_a_reindex_by_a_third_process(tmp_path: Path, chroma_url: str):
+    _replicas_follow(tmp_path, ["--chroma-url", chroma_url], {"BOT_CHROMA_COLLECTION": "replicas"})
