@@ -1,18 +1,22 @@
 """The chat web UI (Gradio), a thin edge over :class:`~bot.chat.ChatSession`.
 
-* Chat tab: streamed answers whose ``[n]`` markers link to numbered source
-  cards (the cited row highlighted in its whole table), the standalone query on
-  demand, example questions, "new chat", a filter to chosen approaches, and
-  export of the conversation as Markdown or JSON.
+* Chat tab: answers whose ``[n]`` markers open that answer's own source card
+  (the cited row highlighted in its table), the standalone query on demand,
+  example questions from the indexed corpus, "new chat", a filter to chosen
+  approaches, and export of the conversation as Markdown or JSON.
 * Approach map tab: approaches × dimensions from the Evaluation Summaries,
   colour-coded; selecting a cell shows its note and source, or asks the chat.
 * ``/chat`` and ``/ask`` API endpoints for gradio_client.
 
-Every browser (and API) session has its own ChatSession. Document text is
-escaped before it reaches the page, so a corpus row holding HTML shows as text.
+Every browser (and API) session has its own ChatSession. Everything shown is
+inert: document text and questions are escaped (HTML, markdown images, LaTeX,
+bidirectional overrides), and a Content-Security-Policy lets the page load
+images and frames from nowhere but the server itself.
 """
 
 
+import asyncio
+import hmac
 import html
 import json
 import logging
@@ -21,125 +25,273 @@ import re
 import tempfile
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from bot.answer import Answer, Citation
 from bot.chat import ChatSession, Turn
 from bot.errors import BotError
+from bot.markdown import PATH_SEP
 from bot.matrix import DIMENSIONS, rating_level
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = [
-    "Is US-China cooperation possible?",
-    "Is a pause on frontier AI feasible?",
-    "How tractable is interpretability?",
-    "Which approaches are rated low on tractability?",
-    "Who should work on AI control?",
-]
-
-#: Pause between revealed pieces of a grounded answer (seconds).
-STREAM_PAUSE = 0.05
+#: How many example questions the empty chat offers.
+MAX_EXAMPLES = 5
 
 #: API sessions kept (by gradio session hash), least recently used dropped first.
 MAX_API_SESSIONS = 1024
 
+#: Answers whose source cards stay in the Sources panel (older markers then lead nowhere).
+MAX_SOURCE_TURNS = 20
+
+#: Table rows a source card shows around the cited row (a 10k-row table is not sent whole).
+CARD_ROWS = 15
+
+#: Login: failures allowed before a user is locked out, the first lockout, the longest.
+LOGIN_FREE_FAILURES = 4
+LOGIN_LOCK_SECONDS = 1.0
+LOGIN_MAX_LOCK_SECONDS = 900.0
+
 _RATING_COLOURS = {0: "#f4a6a6", 1: "#f8c9a0", 1.5: "#fbe0a0", 2: "#fdf1a8", 2.5: "#d9ecae", 3: "#b5dfb0", 4: "#8fd19e"}
 
 CSS = """
+#chat .placeholder-content, #chat .examples {margin-top: 0;}
 .source-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin: 6px 0;}
 .source-card summary {cursor: pointer;}
 .source-card table {border-collapse: collapse; margin-top: 6px; font-size: 0.9em; width: 100%;}
 .source-card th, .source-card td {border: 1px solid var(--border-color-primary); padding: 3px 8px; text-align: left;}
 .source-card tr.cited td {background: #fff3b0; color: #222; font-weight: 600;}
-.source-score, .search-details {color: var(--body-text-color-subdued); font-size: 0.85em;}
+.source-card.flash {animation: card-flash 2s ease-out;}
+.source-card tr.flash td {animation: row-flash 2s ease-out;}
+@keyframes card-flash {0%, 40% {box-shadow: 0 0 0 3px #f5b400;} 100% {box-shadow: none;}}
+@keyframes row-flash {0%, 40% {background: #ffd43b; color: #222;} 100% {}}
+.source-score, .search-details, .rows-hidden, .source-file {color: var(--body-text-color-subdued); font-size: 0.85em;}
+.turn-sources > summary {cursor: pointer; font-weight: 600; margin: 8px 0 2px;}
 .passage {white-space: pre-wrap; margin-top: 6px;}
+#source-preview {position: fixed; z-index: 1000; max-width: 420px; padding: 8px 10px; border-radius: 6px;
+  background: var(--background-fill-primary); color: var(--body-text-color); white-space: pre-wrap;
+  border: 1px solid var(--border-color-primary); box-shadow: 0 4px 14px rgba(0,0,0,.18); font-size: 0.85em;
+  pointer-events: none;}
+#approach-map table {table-layout: fixed; width: 100%;}
+#approach-map th, #approach-map td {overflow-wrap: break-word;}
+@media (max-width: 700px) {
+  .main {padding-left: 8px !important; padding-right: 8px !important;}
+  #approach-map th, #approach-map td {font-size: 11px; padding: 1px 2px;}
+  #approach-map .cell-wrap {padding: 4px 2px;}
+}
+"""
+
+#: The page may load images, media and frames from the server only: a markdown image in a
+#: document (a "beacon") cannot make a reader's browser call anywhere else.
+CSP = "img-src 'self' data: blob:; media-src 'self' data: blob:; frame-src 'none'; object-src 'none'; form-action 'self'"
+HEAD = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+
+#: In the page: a click on ``[n]`` opens that answer's card, scrolls to it and flashes the
+#: cited row; hovering ``[n]`` previews the passage (built with textContent, never HTML).
+JS = """
+() => {
+  const card = (a) => document.getElementById((a.getAttribute('href') || '').slice(1));
+  const marker = (e) => e.target.closest && e.target.closest('a[href^="#source-"]');
+  const flash = (el) => { el.classList.remove('flash'); void el.offsetWidth; el.classList.add('flash');
+                          setTimeout(() => el.classList.remove('flash'), 2500); };
+  document.addEventListener('click', (e) => {
+    const a = marker(e); if (!a) return;
+    const target = card(a); if (!target) return;
+    e.preventDefault(); e.stopPropagation();
+    for (let d = target; d; d = d.parentElement) if (d.tagName === 'DETAILS') d.open = true;
+    target.scrollIntoView({block: 'center'});
+    flash(target); target.querySelectorAll('tr.cited').forEach(flash);
+  }, true);
+  let tip = null;
+  document.addEventListener('mouseover', (e) => {
+    const a = marker(e); if (!a) return;
+    const target = card(a); if (!target) return;
+    tip = tip || Object.assign(document.createElement('div'), {id: 'source-preview'});
+    const row = target.querySelector('tr.cited');
+    const head = target.querySelector('summary');
+    tip.textContent = (head ? head.innerText + '\\n' : '') +
+      (row ? [...row.cells].map(c => c.innerText).join(' | ') : (target.querySelector('.passage') || target).innerText.slice(0, 400));
+    const box = a.getBoundingClientRect();
+    tip.style.left = Math.max(4, Math.min(box.left, window.innerWidth - 430)) + 'px';
+    tip.style.top = (box.bottom + 6) + 'px';
+    document.body.appendChild(tip);
+  });
+  document.addEventListener('mouseout', (e) => { if (marker(e) && tip) tip.remove(); });
+}
 """
 
 
 # ---------------------------------------------------------------------------
-# Rendering (plain functions, tested without a browser)
+# Making text inert (plain functions, tested without a browser)
+
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|#!$~])")
 
 
-def render_sources(answer: Answer | None) -> str:
-    """Numbered source cards, every document string escaped."""
-    if answer is None:
+def plain(text: str) -> str:
+    """Text without bidirectional embedding, override and isolate controls (they disguise text)."""
+    return _BIDI.sub("", text)
+
+
+def md_text(text: str) -> str:
+    """Text shown exactly as written where markdown is rendered: no HTML, link, image or LaTeX."""
+    return _MD_SPECIAL.sub(r"\\\1", plain(text))
+
+
+def safe_markdown(text: str) -> str:
+    """Markdown from the library made inert before it is shown: no raw HTML, no image, no
+    bidirectional override (the composer escapes document text; this holds whatever it misses)."""
+    text = plain(text)
+    text = re.sub(r"(?<!\\)<", "&lt;", text)
+    return re.sub(r"(?<!\\)!(?=\[)", r"\\!", text)
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+
+
+def citation_body(c: Citation) -> str:
+    """A citation's passage without the ``Title › Section —`` it starts with."""
+    text = c.text
+    for prefix in (f"{c.path} — ", f"{c.path} - ", f"{c.path}\n", c.path):
+        if text.startswith(prefix):
+            return text[len(prefix) :].strip()
+    return text.strip()
+
+
+def relevance(c: Citation, answer: Answer) -> str:
+    """How well a source matches, in words (scores are rank fusion numbers, meaningless to people)."""
+    top = max((x.score for x in answer.citations), default=0.0)
+    if top <= 0 or c.score >= 0.8 * top:
+        return "best match"
+    return "good match" if c.score >= 0.5 * top else "related"
+
+
+def _row_label(c: Citation) -> str:
+    """What tells the cards of one table apart: the cited row's first cell."""
+    if c.table is None or c.row is None or c.row >= len(c.table.rows):
         return ""
+    first = next((cell for cell in c.table.rows[c.row] if cell.strip()), "")
+    return f" — {html.escape(plain(first[:80]))}" if first else ""
+
+
+def _card(c: Citation, answer: Answer, turn: int, open_: bool = False) -> str:
+    esc = lambda s: html.escape(plain(s))  # noqa: E731
+    summary = (
+        f"<summary><b>[{c.n}]</b> {esc(c.title)} › {esc(c.section)}{_row_label(c)} "
+        f'<span class="source-score">{relevance(c, answer)}</span></summary>'
+    )
+    if c.table is None:
+        body = f'<div class="passage">{esc(citation_body(c))}</div>'
+    else:
+        body = _table(c, esc)
+    file = f'<div class="source-file">{esc(c.doc_id)}.md</div>'
+    opened = " open" if open_ else ""
+    return f'<details class="source-card" id="source-{turn}-{c.n}"{opened}>{summary}{body}{file}</details>'
+
+
+def _table(c: Citation, esc: Any) -> str:
+    """The cited row inside its table, at most ``CARD_ROWS`` rows around it."""
+    assert c.table is not None
+    rows = c.table.rows
+    centre = c.row if c.row is not None else 0
+    start = max(0, min(centre - CARD_ROWS // 2, len(rows) - CARD_ROWS))
+    end = min(len(rows), start + CARD_ROWS)
+    header = "<tr>" + "".join(f"<th>{esc(h)}</th>" for h in c.table.headers) + "</tr>"
+    body = "".join(
+        f'<tr{" class=cited" if i == c.row else ""}>' + "".join(f"<td>{esc(cell)}</td>" for cell in rows[i]) + "</tr>"
+        for i in range(start, end)
+    )
+    hidden = []
+    if start:
+        hidden.append(f"{start:,} rows above")
+    if end < len(rows):
+        hidden.append(f"{len(rows) - end:,} rows below")
+    note = f'<div class="rows-hidden">Not shown: {" and ".join(hidden)}.</div>' if hidden else ""
+    return f"<table><thead>{header}</thead><tbody>{body}</tbody></table>{note}"
+
+
+def render_answer_sources(answer: Answer, turn: int, scope_titles: Sequence[str] = ()) -> str:
+    """One answer's numbered source cards (ids ``source-<turn>-<n>``), every string escaped."""
     parts = []
     if answer.query and answer.query != answer.question:
         parts.append(
             '<details class="search-details"><summary>How this was searched</summary>'
-            f"<p>Standalone query: {html.escape(answer.query)}</p></details>"
+            f"<p>Standalone query: {html.escape(plain(answer.query))}</p></details>"
         )
+    if scope_titles:
+        parts.append(f'<p class="search-details">Filter: {html.escape(plain(", ".join(scope_titles)))}</p>')
     if answer.abstained:
         parts.append('<p class="search-details">No source: the approach documents do not answer this.</p>')
-    parts.extend(_card(c, open_=c.n == 1) for c in answer.citations)
+    parts.extend(_card(c, answer, turn, open_=c.n == 1) for c in answer.citations)
     return "\n".join(parts)
 
 
-def _card(c: Citation, open_: bool = False) -> str:
-    esc = html.escape
-    summary = (
-        f"<summary><b>[{c.n}]</b> {esc(c.title)} › {esc(c.section)} "
-        f'<span class="source-score">score {c.score:.3f}</span></summary>'
-    )
-    if c.table is None:
-        body = f'<div class="passage">{esc(c.text)}</div>'
-    else:
-        header = "<tr>" + "".join(f"<th>{esc(h)}</th>" for h in c.table.headers) + "</tr>"
-        rows = "".join(
-            f'<tr{" class=cited" if i == c.row else ""}>' + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>"
-            for i, row in enumerate(c.table.rows)
-        )
-        body = f"<table><thead>{header}</thead><tbody>{rows}</tbody></table>"
-    opened = " open" if open_ else ""
-    return f'<details class="source-card" id="source-{c.n}"{opened}>{summary}{body}</details>'
+def render_sources(answer: Answer | None, turn: int = 1) -> str:
+    """The source cards of one answer (kept for callers of the one-answer form)."""
+    return "" if answer is None else render_answer_sources(answer, turn)
 
 
-def link_markers(text: str) -> str:
-    """``[n]`` markers turned into links to their source cards."""
-    return re.sub(r"(?<!\\)\[(\d+)\]", r"[[\1]](#source-\1)", text)
+def link_markers(text: str, turn: int = 1) -> str:
+    """``[n]`` markers turned into links to this answer's source cards."""
+    return re.sub(r"(?<!\\)\[(\d+)\]", rf"[[\1]](#source-{turn}-\1)", text)
 
 
-def chat_message(answer: Answer) -> str:
+def chat_message(answer: Answer, turn: int = 1, scope_titles: Sequence[str] = ()) -> str:
     """The assistant message shown in the chat."""
-    text = link_markers(answer.text)
+    text = link_markers(safe_markdown(answer.text), turn)
+    if answer.abstained and scope_titles:
+        text += f"\n\n*Searched only in {md_text(', '.join(scope_titles))} (the filter): clear it to search every approach.*"
     if answer.notice:
-        text += f"\n\n*{html.escape(answer.notice)}*"
+        text += f"\n\n*{md_text(answer.notice)}*"
     return text
 
 
 def api_text(answer: Answer) -> str:
     """The answer with its ``[n]`` markers, then its sources, as plain text."""
-    lines = [answer.text]
+    lines = [plain(answer.text)]
     if answer.notice:
         lines.append(f"({answer.notice})")
     if answer.citations:
         lines.append("")
         lines.append("Sources:")
-        lines.extend(f"[{c.n}] {c.title} › {c.section}: {c.text}" for c in answer.citations)
+        lines.extend(f"[{c.n}] {plain(c.path)}: {plain(' '.join(citation_body(c).split()))}" for c in answer.citations)
     return "\n".join(lines)
 
 
-def export_markdown(history: Sequence[Turn]) -> str:
-    """The conversation as Markdown, each answer followed by its citations."""
+def export_markdown(history: Sequence[Turn], scopes: Sequence[Sequence[str]] = ()) -> str:
+    """The conversation as Markdown, each answer followed by its citations (all text inert)."""
     out = ["# approach-bot conversation", ""]
-    for turn in history:
-        out += [f"## Q: {turn.question}", "", turn.answer.text, ""]
-        if turn.answer.query and turn.answer.query != turn.question:
-            out += [f"*Searched as: {turn.answer.query}*", ""]
-        for c in turn.answer.citations:
-            out.append(f"- [{c.n}] {c.title} › {c.section} — {c.text} (score {c.score:.3f})")
+    for i, turn in enumerate(history):
+        answer = turn.answer
+        out += [f"## Q: {md_text(turn.question)}", ""]
+        scope = scopes[i] if i < len(scopes) else ()
+        if scope:
+            out += [f"*Filter: {md_text(', '.join(scope))}*", ""]
+        out += [safe_markdown(answer.text), ""]
+        if answer.query and answer.query != turn.question:
+            out += [f"*Searched as: {md_text(answer.query)}*", ""]
+        for c in answer.citations:
+            out.append(f"- **[{c.n}] {md_text(c.path)}** ({relevance(c, answer)})")
+            out.extend(f"  > {md_text(line)}" if line.strip() else "  >" for line in citation_body(c).splitlines())
         out.append("")
     return "\n".join(out)
 
 
-def export_json(history: Sequence[Turn]) -> str:
+def export_json(history: Sequence[Turn], scopes: Sequence[Sequence[str]] = ()) -> str:
     return json.dumps(
-        {"conversation": [{"question": t.question, "answer": t.answer.to_dict()} for t in history]},
+        {
+            "conversation": [
+                {"question": t.question, "filter": list(scopes[i]) if i < len(scopes) else [], "answer": t.answer.to_dict()}
+                for i, t in enumerate(history)
+            ]
+        },
         indent=2,
         ensure_ascii=False,
     )
@@ -150,10 +302,10 @@ def map_rows(matrix: Any) -> tuple[list[str], list[list[str]]]:
     headers = ["Approach", *DIMENSIONS]
     rows = []
     for doc_id, title in matrix.approaches:
-        row = [title]
+        row = [plain(title)]
         for dim in DIMENSIONS:
             cell = matrix.get(doc_id, dim)
-            row.append(cell.rating if cell else "—")
+            row.append(plain(cell.rating) if cell else "—")
         rows.append(row)
     return headers, rows
 
@@ -180,17 +332,110 @@ def _cell_details(matrix: Any, row: int, col: int) -> tuple[str, tuple[str, str]
     dim = DIMENSIONS[col - 1]
     cell = matrix.get(doc_id, dim)
     if cell is None:
-        return f"**{html.escape(title)}** has no rating for *{dim}*.", None
+        return f"**{md_text(title)}** has no rating for *{dim}*.", None
     text = (
-        f"**{html.escape(title)}** — *{dim}*: **{html.escape(cell.rating)}**"
-        + (f" — {html.escape(cell.note)}" if cell.note else "")
-        + f"\n\nSource: {html.escape(cell.chunk.title)} › {html.escape(cell.chunk.section)} (`{html.escape(doc_id)}.md`)"
+        f"**{md_text(title)}** — *{dim}*: **{md_text(cell.rating)}**"
+        + (f" — {md_text(cell.note)}" if cell.note else "")
+        + f"\n\nSource: {md_text(cell.chunk.title)} › {md_text(cell.chunk.section)} ({md_text(doc_id)}.md)"
     )
-    return text, (title, dim)
+    return text, (plain(title), dim)
+
+
+def corpus_examples(index: Any, limit: int = MAX_EXAMPLES) -> list[str]:
+    """Example questions about what the index holds: the library's own when it offers them,
+    else made from the documents' crux headings and titles."""
+    import bot.chat
+
+    offered = getattr(bot.chat, "example_questions", None)
+    if offered is not None:
+        try:
+            return [plain(q) for q in offered(index)][:limit]
+        except Exception:  # noqa: BLE001 - examples are a nicety; the titles still give some
+            log.debug("example_questions failed", exc_info=True)
+    docs = sorted(index.catalog.documents.values(), key=lambda d: d.title.lower())
+    cruxes, others = [], []
+    for doc in docs:
+        title = plain(doc.title)
+        for section in index.catalog.sections(doc.doc_id):
+            match = re.match(r"\s*crux\s*\d*\s*[:.\-–—]\s*(.+\?)\s*$", section.split(PATH_SEP)[-1], re.I)
+            if match:
+                cruxes.append(plain(match.group(1)))
+                break
+        if index.matrix.get(doc.doc_id, DIMENSIONS[0]) is not None:
+            others.append(f"How {DIMENSIONS[0].lower()} is {title}?")
+        others.append(f"Who should work on {title}?")
+    short = [q for q in cruxes if len(q) < 80][: max(1, limit - 2)]
+    return list(dict.fromkeys(short + [q for q in others if len(q) < 80]))[:limit]
 
 
 # ---------------------------------------------------------------------------
 # The app
+
+
+@dataclass
+class Conversation:
+    """One browser's conversation: the library session and what the UI adds to each turn."""
+
+    session: ChatSession
+    scopes: list[tuple[str, ...]] = field(default_factory=list)  # each turn's filter, as titles
+    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def sources_html(self) -> str:
+        """Every recent answer's sources, newest first; only the newest open."""
+        turns = list(enumerate(self.session.history, 1))[-MAX_SOURCE_TURNS:]
+        parts = []
+        for n, turn in reversed(turns):
+            scope = self.scopes[n - 1] if n - 1 < len(self.scopes) else ()
+            inner = render_answer_sources(turn.answer, n, scope)
+            opened = " open" if n == len(self.session.history) else ""
+            parts.append(
+                f'<details class="turn-sources" id="turn-{n}"{opened}><summary>Q{n}: '
+                f"{html.escape(plain(turn.question[:120]))}</summary>{inner}</details>"
+            )
+        return "\n".join(parts)
+
+
+class LoginThrottle:
+    """Password checks with a lockout per user that doubles after each failure beyond a few."""
+
+    def __init__(self, users: Sequence[tuple[str, str]]):
+        self.users = dict(users)
+        self.failures: dict[str, tuple[int, float]] = {}
+        self.lock = threading.Lock()
+
+    def locked_for(self, user: str) -> float:
+        count, last = self.failures.get(user, (0, 0.0))
+        if count <= LOGIN_FREE_FAILURES:
+            return 0.0
+        wait = min(LOGIN_LOCK_SECONDS * 2 ** (count - LOGIN_FREE_FAILURES - 1), LOGIN_MAX_LOCK_SECONDS)
+        return max(0.0, last + wait - time.monotonic())
+
+    def check(self, user: str, password: str) -> bool:
+        with self.lock:
+            if self.locked_for(user) > 0:
+                return False
+            expected = self.users.get(user)
+            ok = expected is not None and hmac.compare_digest(password.encode(), expected.encode())
+            if ok:
+                self.failures.pop(user, None)
+            else:
+                count = self.failures.get(user, (0, 0.0))[0] + 1
+                self.failures[user] = (count, time.monotonic())
+                if len(self.failures) > 10_000:  # unknown names cannot grow this without bound
+                    self.failures.pop(next(iter(self.failures)))
+            return ok
+
+    def gradio_auth(self) -> Any:
+        """The check as the coroutine function Gradio's login route awaits."""
+
+        async def check(user: str, password: str) -> bool:
+            ok = self.check(user, password)
+            if not ok:
+                await asyncio.sleep(0.2)  # a failed try costs the caller time, not the server a thread
+            return ok
+
+        return check
 
 
 def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str | None = None) -> Any:
@@ -201,7 +446,9 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
 
     index = Index.open(index_dir, chroma_url)
     matrix = index.matrix
-    approaches = sorted(((d.title, d.doc_id) for d in index.catalog.documents.values()), key=lambda x: x[0].lower())
+    titles = {d.doc_id: d.title for d in index.catalog.documents.values()}
+    approaches = sorted(((plain(t), d) for d, t in titles.items()), key=lambda x: x[0].lower())
+    examples = corpus_examples(index)
     exports = Path(tempfile.mkdtemp(prefix="approach-bot-exports-"))
     api_sessions: OrderedDict[str, ChatSession] = OrderedDict()
     api_lock = threading.Lock()
@@ -209,48 +456,67 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
     def new_session() -> ChatSession:
         return ChatSession(index_dir, chroma_url=chroma_url)
 
+    def new_conversation() -> Conversation:
+        return Conversation(new_session())
+
     def respond(
-        message: str, history: list[dict[str, Any]], session: ChatSession, scope: list[str] | None
+        message: str, history: list[dict[str, Any]], convo: Conversation, scope: list[str] | None
     ) -> Iterator[tuple[Any, ...]]:
+        if not (message or "").strip():
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()  # an empty Enter posts nothing
+            return
+        session = convo.session
+        scope = list(scope or [])
+        scope_titles = tuple(plain(titles.get(d, d)) for d in scope)
         history = list(history or [])
-        history.append({"role": "user", "content": message})
+        history.append({"role": "user", "content": md_text(message)})
         history.append({"role": "assistant", "content": "…"})
-        yield "", history, gr.skip(), session
+        yield "", history, gr.skip(), convo  # the box is cleared once; what is typed from now on stays
+        turn = len(session.history) + 1
         try:
             for partial, answer in session.stream(message, doc_ids=scope or None):
-                if answer is None:
-                    history[-1] = {"role": "assistant", "content": partial}
-                    yield "", history, gr.skip(), session
-                    if session.llm is None:
-                        time.sleep(STREAM_PAUSE)  # the grounded answer is ready at once; reveal it as it is read
-                else:
-                    history[-1] = {"role": "assistant", "content": chat_message(answer)}
-                    yield "", history, render_sources(answer), session
+                if answer is not None:
+                    convo.scopes.append(scope_titles)
+                    history[-1] = {"role": "assistant", "content": chat_message(answer, turn, scope_titles)}
+                    yield gr.skip(), history, convo.sources_html(), convo
+                elif session.llm is not None:  # only a language model is still writing; a grounded answer shows at once
+                    history[-1] = {"role": "assistant", "content": link_markers(safe_markdown(partial), turn)}
+                    yield gr.skip(), history, gr.skip(), convo
         except BotError as exc:
-            history[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}
-            yield "", history, "", session
+            history[-1] = {"role": "assistant", "content": f"⚠️ {md_text(str(exc))}"}
+            yield gr.skip(), history, gr.skip(), convo
 
     def clear() -> tuple[Any, ...]:
-        return [], "", new_session(), "", None, None
+        off = gr.DownloadButton(value=None, interactive=False)
+        return [], "", new_conversation(), off, off
 
-    def export(session: ChatSession, kind: str) -> str | None:
+    def export(convo: Conversation) -> tuple[Any, Any]:
+        session = convo.session
         if not session.history:
-            gr.Warning("Nothing to export yet: ask a question first.")
-            return None
-        path = exports / f"conversation-{id(session):x}.{kind}"
-        path.write_text(export_markdown(session.history) if kind == "md" else export_json(session.history), "utf-8")
-        return str(path)
+            off = gr.DownloadButton(value=None, interactive=False)
+            return off, off
+        folder = exports / convo.key
+        folder.mkdir(exist_ok=True)
+        stem = f"approach-bot-{convo.started:%Y-%m-%d-%H%M}"
+        md, js = folder / f"{stem}.md", folder / f"{stem}.json"
+        md.write_text(export_markdown(session.history, convo.scopes), "utf-8")
+        js.write_text(export_json(session.history, convo.scopes), "utf-8")
+        return gr.DownloadButton(value=str(md), interactive=True), gr.DownloadButton(value=str(js), interactive=True)
 
-    def select_cell(evt: gr.SelectData) -> tuple[str, Any]:
+    def select_cell(evt: gr.SelectData) -> tuple[str, Any, Any]:
         row, col = (evt.index if isinstance(evt.index, (list, tuple)) else (evt.index, 0))[:2]
         text, target = _cell_details(matrix, int(row), int(col))
-        return text, target
+        return text, target, gr.Button(interactive=target is not None)
 
     def ask_about(target: tuple[str, str] | None) -> tuple[Any, Any]:
         if not target:
             return gr.skip(), gr.skip()
         title, dim = target
         return f"How does {title} rate on {dim}?", gr.Tabs(selected="chat")
+
+    def pick_example(evt: gr.SelectData) -> str:
+        value = evt.value
+        return str(value.get("text", "") if isinstance(value, dict) else value or "")
 
     def api_session(request: gr.Request | None) -> ChatSession:
         key = getattr(request, "session_hash", None)
@@ -282,56 +548,84 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
     )
     with gr.Blocks(title="approach-bot", analytics_enabled=False) as demo:
         gr.Markdown("## approach-bot\nAsk about AI-safety approaches — answers cite the rows of the documents' tables.")
-        session = gr.State(new_session)
+        convo = gr.State(new_conversation)
         target = gr.State(None)
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"):
                 with gr.Row():
                     with gr.Column(scale=3):
-                        chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, elem_id="chat")
+                        chatbot = gr.Chatbot(
+                            label="Conversation",
+                            show_label=False,
+                            height=460,
+                            sanitize_html=True,
+                            allow_tags=False,
+                            latex_delimiters=[],
+                            buttons=["copy", "copy_all"],
+                            feedback_options=None,
+                            examples=[{"text": q} for q in examples],
+                            placeholder="Ask about the approach documents, or pick an example:",
+                            elem_id="chat",
+                        )
                         with gr.Row():
                             box = gr.Textbox(
-                                placeholder="Ask a question, e.g. is US-China cooperation possible?",
+                                placeholder="Ask a question, e.g. " + (examples[0] if examples else "who should work on it?"),
                                 show_label=False,
                                 scale=5,
+                                min_width=120,
                                 elem_id="question",
                                 max_length=4000,
                             )
-                            send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                            send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
                         with gr.Row():
-                            new = gr.Button("New chat", elem_id="new-chat", size="sm")
-                            md_button = gr.DownloadButton("Export Markdown", elem_id="export-md", size="sm")
-                            json_button = gr.DownloadButton("Export JSON", elem_id="export-json", size="sm")
+                            new = gr.Button("New chat", elem_id="new-chat", size="sm", min_width=80)
+                            md_button = gr.DownloadButton(
+                                "Export Markdown", elem_id="export-md", size="sm", min_width=80, interactive=False
+                            )
+                            json_button = gr.DownloadButton(
+                                "Export JSON", elem_id="export-json", size="sm", min_width=80, interactive=False
+                            )
+                    with gr.Column(scale=2, elem_id="sources-column"):
+                        gr.Markdown("### Sources")
+                        sources = gr.HTML(elem_id="sources")
                         scope = gr.Dropdown(
                             choices=approaches,
                             multiselect=True,
                             label="Limit the search to these approaches (optional)",
                             elem_id="scope",
                         )
-                        gr.Examples(EXAMPLES, inputs=box, label="Examples")
-                    with gr.Column(scale=2):
-                        gr.Markdown("### Sources")
-                        sources = gr.HTML(elem_id="sources")
             with gr.Tab("Approach map", id="map"):
                 gr.Markdown(
-                    "Ratings from each approach's Evaluation Summary. Select a rating to see its note and source."
+                    "Ratings from each approach's Evaluation Summary. Select a rating to see its note and source.",
+                    latex_delimiters=[],
                 )
-                grid = gr.Dataframe(value=_map_value(matrix), interactive=False, elem_id="approach-map", wrap=True)
-                details = gr.Markdown("Select a rating to see its note and source.", elem_id="cell-details")
-                ask_cell = gr.Button("Ask the chat about this rating", elem_id="ask-cell")
+                grid = gr.Dataframe(
+                    value=_map_value(matrix),
+                    interactive=False,
+                    elem_id="approach-map",
+                    wrap=True,
+                    column_widths=["24%", *["19%"] * len(DIMENSIONS)],
+                )
+                details = gr.Markdown(
+                    "Select a rating to see its note and source.", elem_id="cell-details", latex_delimiters=[]
+                )
+                ask_cell = gr.Button("Ask the chat about this rating", elem_id="ask-cell", interactive=False)
+
+        private: dict[str, Any] = {"api_visibility": "private"}
+        answer_io = ([box, chatbot, convo, scope], [box, chatbot, sources, convo])
+
+        def answered(event: Any) -> None:
+            event.then(export, convo, [md_button, json_button], **private)
 
         for trigger in (box.submit, send.click):
-            event = trigger(
-                respond, [box, chatbot, session, scope], [box, chatbot, sources, session], api_visibility="private"
-            )
-            event.then(lambda s: export(s, "md"), session, md_button, api_visibility="private").then(
-                lambda s: export(s, "json"), session, json_button, api_visibility="private"
-            )
-        new.click(clear, None, [chatbot, sources, session, box, md_button, json_button], api_visibility="private")
-        grid.select(select_cell, None, [details, target], api_visibility="private")
-        ask_cell.click(ask_about, target, [box, tabs], api_visibility="private").then(
-            respond, [box, chatbot, session, scope], [box, chatbot, sources, session], api_visibility="private"
+            answered(trigger(respond, *answer_io, trigger_mode="always_last", **private))
+        answered(
+            chatbot.example_select(pick_example, None, box, **private).then(respond, *answer_io, **private)
         )
+        for reset in (new.click, chatbot.clear):
+            reset(clear, None, [chatbot, sources, convo, md_button, json_button], **private)
+        grid.select(select_cell, None, [details, target, ask_cell], **private)
+        answered(ask_cell.click(ask_about, target, [box, tabs], **private).then(respond, *answer_io, **private))
         # Straight HTTP calls, not the queue: an answer takes tens of milliseconds.
         gr.api(chat, api_name="chat", queue=False)
         gr.api(ask_json, api_name="ask", queue=False)
@@ -388,8 +682,10 @@ def serve(
     demo.launch(
         server_name=host,
         server_port=port,
-        auth=auth,
+        auth=LoginThrottle(auth).gradio_auth() if auth else None,
         css=CSS,
+        js=JS,
+        head=HEAD,
         theme=demo.bot_theme,
         show_error=False,
         quiet=True,

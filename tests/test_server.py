@@ -120,6 +120,51 @@ def test_a_wrong_password_is_refused(shipped_index: Path):
         demo.close()
 
 
+def test_repeated_wrong_passwords_lock_the_user_out_for_a_while(shipped_index: Path):
+    """Issue 15 point 9: after a few failures even the right password waits out a growing lockout."""
+    from bot.ui import LOGIN_FREE_FAILURES, LOGIN_LOCK_SECONDS, serve
+
+    port = free_port()
+    demo = serve(index_dir=shipped_index, port=port, auth=[("alice", "s3cret")], block=False)
+    try:
+        def login(password: str, user: str = "alice") -> int:
+            data = f"username={user}&password={password}".encode()
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/login", data=data, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status
+            except urllib.error.HTTPError as err:
+                return err.code
+
+        for _ in range(LOGIN_FREE_FAILURES + 1):
+            assert login("guess") == 400
+        assert login("s3cret") == 400  # locked: the right password is refused too
+        assert login("s3cret", user="bob") == 400
+        time.sleep(LOGIN_LOCK_SECONDS + 0.3)
+        assert login("s3cret") == 200
+    finally:
+        demo.close()
+
+
+def test_the_login_lockout_doubles_with_each_further_failure(monkeypatch: pytest.MonkeyPatch):
+    from bot import ui
+
+    now = [1000.0]
+    monkeypatch.setattr(ui.time, "monotonic", lambda: now[0])
+    throttle = ui.LoginThrottle([("alice", "pw")])
+    for _ in range(ui.LOGIN_FREE_FAILURES):
+        assert not throttle.check("alice", "x")
+    assert throttle.locked_for("alice") == 0
+    waits = []
+    for _ in range(4):
+        assert not throttle.check("alice", "x")
+        waits.append(throttle.locked_for("alice"))
+        assert not throttle.check("alice", "pw")  # refused while locked, and not counted
+        now[0] += waits[-1]
+    assert waits == [1.0, 2.0, 4.0, 8.0]
+    assert throttle.check("alice", "pw") and throttle.locked_for("alice") == 0
+
+
 def test_auth_settings_and_loopback_default(tmp_path: Path):
     assert auth_from_env("alice:pw,bob:pw2") == [("alice", "pw"), ("bob", "pw2")]
     users = tmp_path / "users"

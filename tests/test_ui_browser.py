@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,14 +94,14 @@ def ask(page: Any, question: str, watch: bool = False) -> tuple[str, list[int]]:
     return bot_messages(page)[-1], lengths
 
 
-def test_an_answer_streams_with_markers_and_its_source_card_shows_the_whole_crux_table(page: Any):
+def test_a_grounded_answer_shows_at_once_with_markers_and_its_card_shows_the_whole_crux_table(page: Any):
+    """Issue 13, defect 14: no artificial pauses — the page goes from "…" to the whole answer."""
     text, lengths = ask(page, "is US-China cooperation possible?", watch=True)
-    growing = sorted(set(n for n in lengths if n > 2))
-    assert len(growing) >= 3, f"the answer did not stream: {lengths}"
+    assert set(n for n in lengths if n > 2) == {len(text)}, f"the answer was revealed piece by piece: {lengths}"
     assert "[1]" in text and "Mutual interest in avoiding catastrophe" in text
-    link = page.locator('#chat a[href="#source-1"]').first
+    link = page.locator('#chat a[href="#source-1-1"]').first
     assert link.inner_text() == "[1]"
-    card = page.locator("#source-2")
+    card = page.locator("#source-1-2")
     card.locator("summary").click()
     assert card.get_attribute("open") is not None
     headers = card.locator("th").all_inner_texts()
@@ -153,6 +154,7 @@ def test_export_downloads_the_conversation_with_its_citations(page: Any, tmp_pat
     text = Path(md.value.path()).read_text("utf-8")
     assert "## Q: is US-China cooperation possible?" in text
     assert "[1] International Coordination › Crux 1: Is US-China Cooperation Possible?" in text
+    assert md.value.suggested_filename.startswith("approach-bot-")
     with page.expect_download() as js:
         page.click("#export-json")
     data = json.loads(Path(js.value.path()).read_text("utf-8"))
@@ -233,3 +235,433 @@ def test_the_filter_limits_the_search_to_chosen_approaches(page: Any):
     assert cards and all("AI Control ›" in card for card in cards if card.startswith("["))
     text, _ = ask(page, "is US-China cooperation possible?")
     assert "International Coordination" not in page.locator("#sources").inner_text()
+
+
+# --- issue 13: the chat as people use it ---------------------------------------------------
+
+
+def ask_and_wait(page: Any, question: str) -> str:
+    """Ask with Enter and wait for a finished answer (not the "…" placeholder)."""
+    before = len(bot_messages(page))
+    page.fill("#question textarea", question)
+    page.press("#question textarea", "Enter")
+    page.wait_for_function(
+        """n => { const m = document.querySelectorAll('#chat [data-testid="bot"]');
+                  return m.length > n && m[m.length - 1].innerText.trim() !== '…'; }""",
+        arg=before,
+    )
+    page.wait_for_timeout(150)
+    return bot_messages(page)[-1]
+
+
+def in_view(page: Any, selector: str) -> bool:
+    return page.evaluate(
+        """s => { const r = document.querySelector(s).getBoundingClientRect();
+                  return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0; }""",
+        selector,
+    )
+
+
+def test_markers_of_an_older_answer_lead_to_its_own_sources(page: Any):
+    """Defect 1: [1] in the first answer opens the first answer's source 1, not the newest answer's."""
+    ask_and_wait(page, "is US-China cooperation possible?")
+    ask_and_wait(page, "who should work on AI control?")
+    first = page.locator('#chat [data-testid="bot"]').nth(0).locator("a", has_text="[1]").first
+    first.click()
+    page.wait_for_timeout(300)
+    card = page.locator("#source-1-1")
+    assert "International Coordination › Crux 1" in card.locator("summary").inner_text()
+    assert card.get_attribute("open") is not None and in_view(page, "#source-1-1")
+    second = page.locator('#chat [data-testid="bot"]').nth(1).locator("a", has_text="[1]").first
+    second.click()
+    page.wait_for_timeout(300)
+    assert "AI Control ›" in page.locator("#source-2-1 summary").inner_text()
+    assert in_view(page, "#source-2-1")
+
+
+def test_clicking_a_marker_opens_its_card_and_flashes_the_cited_row(page: Any):
+    """Defect 2: the card opens (it starts closed), scrolls into view, and its cited row flashes."""
+    ask_and_wait(page, "is US-China cooperation possible?")
+    card = page.locator("#source-1-3")
+    assert card.get_attribute("open") is None
+    page.locator('#chat a[href="#source-1-3"]').first.click()
+    page.wait_for_timeout(200)
+    assert card.get_attribute("open") is not None
+    assert in_view(page, "#source-1-3 tr.cited")
+    assert "flash" in (card.locator("tr.cited").get_attribute("class") or "")
+    assert page.url.endswith("/")  # handled in the page, not a jump to a stale #fragment
+
+
+@pytest.mark.xfail(reason="bot/chat.py: a topic switch keeps the previous question as its query", strict=False)
+def test_how_this_was_searched_shows_the_query_of_a_topic_switch(page: Any, tmp_path: Path):
+    """Defect 3 (library): after a topic switch the standalone query is the new question."""
+    ask_and_wait(page, "is US-China cooperation possible?")
+    ask_and_wait(page, "who should work on AI control?")
+    page.locator("#turn-2 .search-details summary").click()
+    shown = page.locator("#turn-2 .search-details").inner_text()
+    assert "Standalone query" in shown and "US-China" not in shown
+
+
+def choose_filter(page: Any, title: str) -> None:
+    box = page.locator("#scope input")
+    box.click()
+    box.fill(title)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
+def test_an_answer_the_filter_excludes_says_so(page: Any):
+    """Defect 4 (UI side): an abstention under a filter names the filter."""
+    choose_filter(page, "AI Control")
+    text = ask_and_wait(page, "is US-China cooperation possible?")
+    assert "Searched only in AI Control (the filter)" in text
+    assert "Filter: AI Control" in page.locator("#sources").inner_text()
+
+
+@pytest.mark.xfail(reason="bot/chat.py: ChatSession.stream must take a one-approach scope as the topic", strict=False)
+def test_the_filter_is_the_topic_of_a_question_without_one(page: Any):
+    """Defect 4 (library): with the filter on AI Control, "who should work on it?" is about AI Control."""
+    choose_filter(page, "AI Control")
+    text = ask_and_wait(page, "who should work on it?")
+    assert "Which approach do you mean?" not in text and "AI Control" in text
+
+
+def toasts(page: Any) -> list[str]:
+    return page.eval_on_selector_all(".toast-body", "els => els.map(e => e.innerText)")
+
+
+def test_empty_submissions_post_nothing_and_warn_nothing(page: Any):
+    """Defect 5: Enter in an empty box, the map button with no cell, a fresh page: no bubble, no toast."""
+    page.wait_for_timeout(800)
+    assert toasts(page) == []
+    page.press("#question textarea", "Enter")
+    page.click("#ask")
+    page.wait_for_timeout(800)
+    assert page.locator('#chat [data-testid="user"], #chat [data-testid="bot"]').count() == 0
+    page.get_by_role("tab", name="Approach map").click()
+    assert page.locator("#ask-cell").is_disabled()
+    page.get_by_role("tab", name="Chat").click()
+    assert page.locator("#export-md").is_disabled() and page.locator("#export-json").is_disabled()
+    assert toasts(page) == []
+
+
+@pytest.fixture
+def slow_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answers take a second, as a language model's would (the server runs in this process)."""
+    from bot.chat import ChatSession
+
+    stream = ChatSession.stream
+
+    def slow(self: Any, *args: Any, **kwargs: Any) -> Any:
+        import time
+
+        time.sleep(1.0)
+        yield from stream(self, *args, **kwargs)
+
+    monkeypatch.setattr(ChatSession, "stream", slow)
+
+
+def test_typing_during_an_answer_is_kept_and_a_second_question_waits_its_turn(page: Any, slow_answers: None):
+    """Defect 6: text typed while an answer is written stays; Enter during an answer queues it."""
+    page.fill("#question textarea", "is US-China cooperation possible?")
+    page.press("#question textarea", "Enter")
+    page.wait_for_selector('#chat [data-testid="user"]')
+    page.type("#question textarea", "who should work on it?")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#chat [data-testid=\"bot\"]')].some(m => m.innerText.includes('[1]'))"
+    )
+    page.wait_for_timeout(500)
+    assert page.input_value("#question textarea") == "who should work on it?"
+    page.press("#question textarea", "Enter")
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"user\"]').length === 2")
+    page.type("#question textarea", "and is it neglected?")
+    page.press("#question textarea", "Enter")  # while the second answer is still being written
+    page.wait_for_function(
+        "() => document.querySelectorAll('#chat [data-testid=\"user\"]').length === 3", timeout=15000
+    )
+    page.wait_for_function(
+        """() => { const m = [...document.querySelectorAll('#chat [data-testid="bot"]')];
+                   return m.length === 3 && m.every(e => e.innerText.trim() !== '…'); }""",
+        timeout=15000,
+    )
+    users = page.eval_on_selector_all('#chat [data-testid="user"]', "els => els.map(e => e.innerText.trim())")
+    assert users == ["is US-China cooperation possible?", "who should work on it?", "and is it neglected?"]
+
+
+def test_the_chats_trash_icon_is_a_new_chat(page: Any):
+    """Defect 7: the Chatbot's own clear button forgets the conversation, its sources and exports."""
+    ask_and_wait(page, "is US-China cooperation possible?")
+    page.wait_for_function("() => !document.querySelector('#export-md').disabled")
+    page.locator("#chat").get_by_role("button", name="Clear").click()
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
+    page.wait_for_timeout(300)
+    assert page.locator("#sources").inner_text().strip() == ""
+    assert page.locator("#export-md").is_disabled()
+    text = ask_and_wait(page, "who should work on it?")
+    assert "Which approach do you mean?" in text
+
+
+def test_a_question_is_shown_as_typed_and_its_html_does_nothing(page: Any, server: str):
+    """Defect 8: HTML typed into a question shows as text; no image, no request to /x."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    question = "<img src=x> <script>window.__typed = 1</script> *is* US-China cooperation possible?"
+    ask_and_wait(page, question)
+    shown = page.locator('#chat [data-testid="user"]').first.inner_text().strip()
+    assert shown == question
+    assert page.locator("#chat img, #chat script").count() == 0
+    assert not any(url.rstrip("/").endswith("/x") for url in requests)
+    assert page.evaluate("() => window.__typed") is None
+
+
+@pytest.mark.xfail(reason="bot/answer.py: the lines after a passage's first line carry no marker", strict=False)
+def test_every_statement_of_an_answer_is_cited(page: Any):
+    """Defect 9 (library): every list item holds a marker, or its list follows a cited lead-in."""
+    ask_and_wait(page, "why is international coordination hard?")
+    uncited = page.evaluate(
+        """() => { const m = [...document.querySelectorAll('#chat [data-testid="bot"]')].pop();
+          const cited = el => !!(el && el.querySelector('a[href^="#source-"]'));
+          return [...m.querySelectorAll('li')].filter(li => !cited(li) &&
+            !(li.parentElement.previousElementSibling && cited(li.parentElement.previousElementSibling) &&
+              li.parentElement.previousElementSibling.innerText.trim().endsWith(']'))).map(li => li.innerText); }"""
+    )
+    assert uncited == []
+
+
+def test_examples_come_from_the_corpus_and_one_click_asks(page: Any, ui_index: Path):
+    """Defect 10: every example is answered from the index; clicking one asks it at once."""
+    from bot import ChatSession
+
+    examples = page.eval_on_selector_all("#chat button.example", "els => els.map(e => e.innerText.trim())")
+    assert len(examples) >= 3
+    for question in examples:
+        answer = ChatSession(ui_index).ask(question)
+        assert not answer.abstained and answer.citations, question
+    page.locator("#chat button.example").first.click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#chat [data-testid=\"bot\"]')].some(m => m.innerText.includes('[1]'))"
+    )
+    assert page.locator('#chat [data-testid="user"]').first.inner_text().strip() == examples[0]
+
+
+def test_the_markdown_export_is_tidy(page: Any):
+    """Defect 11: one heading per citation, passages quoted whole, the filter recorded, a dated name."""
+    choose_filter(page, "Guaranteed Safe AI")
+    ask_and_wait(page, "who should work on guaranteed safe AI?")
+    page.wait_for_function("() => !document.querySelector('#export-md').disabled")
+    with page.expect_download() as md:
+        page.click("#export-md")
+    assert re.fullmatch(r"approach-bot-\d{4}-\d\d-\d\d-\d{4}\.md", md.value.suggested_filename)
+    text = Path(md.value.path()).read_text("utf-8")
+    assert "*Filter: Guaranteed Safe AI*" in text
+    lines = text.splitlines()
+    citations = [line for line in lines if line.startswith("- **[")]
+    assert citations and all(line.count("Guaranteed Safe AI ›") == 1 for line in citations)
+    first = lines.index(citations[0])
+    after = lines[first + 1 : first + 4]
+    assert after and all(line.startswith("  > ") for line in after), after
+
+
+def test_the_api_sources_name_each_heading_once(server: str):
+    """Defect 11: `/chat`'s Sources lines do not repeat "Title › Section"."""
+    from gradio_client import Client
+
+    reply = Client(server, verbose=False).predict("is US-China cooperation possible?", api_name="/chat")
+    sources = reply.split("Sources:", 1)[1].strip().splitlines()
+    assert sources and all(line.count("International Coordination ›") == 1 for line in sources)
+
+
+@pytest.fixture
+def phone(browser: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(server, wait_until="load")
+    page.wait_for_selector("#question textarea")
+    yield page
+    context.close()
+
+
+def first_line_is_uncovered(page: Any) -> bool:
+    return page.evaluate(
+        """() => { const m = document.querySelector('#chat [data-testid="user"]');
+          const r = m.getBoundingClientRect(); const el = document.elementFromPoint(r.left + r.width / 2, r.top + 8);
+          return !!el && m.contains(el); }"""
+    )
+
+
+def test_the_phone_layout_shows_the_whole_map_sources_near_the_answer_and_an_uncovered_chat(phone: Any):
+    """Defect 12 at 390×844 (and the covered first line on desktop too, in the next test)."""
+    ask_and_wait(phone, "is US-China cooperation possible?")
+    phone.evaluate("() => { document.querySelector('#chat [role=\"log\"]').scrollTop = 0; }")
+    assert first_line_is_uncovered(phone)
+    top = phone.evaluate("() => document.querySelector('#sources').getBoundingClientRect().top + window.scrollY")
+    assert top < 900, f"the sources start {top:.0f} px down"
+    phone.get_by_role("tab", name="Approach map").click()
+    phone.locator("#approach-map").wait_for()
+    phone.wait_for_timeout(300)
+    right = phone.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('#approach-map th')].map(th => th.getBoundingClientRect().right))"
+    )
+    assert right <= 390, f"the map's columns reach {right:.0f} px on a 390 px screen"
+
+
+def test_no_label_floats_over_the_chat_log_on_desktop(page: Any):
+    """Defect 12: the "Conversation" label floated over the log, covering the lines scrolled under it."""
+    ask_and_wait(page, "is US-China cooperation possible?")
+    over = page.evaluate(
+        """() => { const log = document.querySelector('#chat [role="log"]').getBoundingClientRect();
+          const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+          return [...document.querySelectorAll('#chat [data-testid="block-label"]')]
+            .filter(l => l.offsetParent !== null && hit(l.getBoundingClientRect(), log)).map(l => l.innerText); }"""
+    )
+    assert over == []
+
+
+def test_the_screenshot_script_answers_help_without_running():
+    """Defect 13: `scripts/screenshot.py --help` prints its usage and exits."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "screenshot.py"
+    done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "usage" in done.stdout.lower() and "Traceback" not in done.stderr
+
+
+# --- issue 15: beacons, LaTeX, bidi overrides, big tables, raw HTML in exports --------------
+
+BEACON = "http://beacon.invalid"
+
+
+def _hostile_pages(corpus: Path, rows: int) -> None:
+    (corpus / "beacon.md").write_text(
+        f"""---
+title: "![t]({BEACON}/title.png) Beacon Watch"
+description: A page whose title and notes hold markdown images.
+---
+
+**The approach**: Watch for beacons.
+
+## Evaluation Summary
+
+| Dimension | Assessment | Notes |
+|-----------|------------|-------|
+| Tractability | Medium | ![n]({BEACON}/note.png) noted ![j](javascript:window.__pwned=5) |
+| If alignment hard | Low | plain |
+| If alignment easy | Low | plain |
+| Neglectedness | High | plain |
+
+## Crux 1: Do Beacons Fire?
+
+| Fire | Stay quiet |
+|------|------------|
+| ![c]({BEACON}/crux.png) image cell | plain cell |
+""",
+        "utf-8",
+    )
+    (corpus / "mirror.md").write_text(
+        """---
+title: "Mirror \u202eTset\u202c Approach"
+description: A page with a bidirectional override and LaTeX.
+---
+
+**The approach**: Mirror writing $$\\frac{a}{b}$$ in formula form.
+
+## Why Mirror Matters
+
+Mirrors reflect the formula $$x^2 + y^2$$ and the evil\u202etxet\u202c word.
+""",
+        "utf-8",
+    )
+    lines = "\n".join(f"| Incident {i} in the ledger | Lesson number {i} of the ledger |" for i in range(rows))
+    (corpus / "ledger.md").write_text(
+        f"""---
+title: Incident Ledger
+description: A page with one very long table.
+---
+
+**The approach**: Keep a ledger of incidents.
+
+## Incident Log
+
+| Incident | Lesson |
+|----------|--------|
+{lines}
+""",
+        "utf-8",
+    )
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Pages built to attack the reader: beacons, overrides, LaTeX, a 1,500-row table."""
+    from bot import build_index
+
+    root = tmp_path_factory.mktemp("hostile")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / "international-coordination.md", corpus)
+    _hostile_pages(corpus, rows=1500)
+    build_index(corpus, root / "index")
+    yield from serving(root / "index")
+
+
+@pytest.fixture
+def hostile(browser: Any, hostile_server: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.outside = []
+    page.on("request", lambda r: page.outside.append(r.url) if not r.url.startswith(hostile_server) else None)
+    page.goto(hostile_server, wait_until="load")
+    page.wait_for_selector("#question textarea")
+    yield page
+    context.close()
+
+
+def test_markdown_images_in_documents_fetch_nothing(hostile: Any):
+    """Issue 15 point 3: titles and notes with images reach neither the chat nor the map as images."""
+    text = ask_and_wait(hostile, "who should work on it?")  # the clarifying question lists the titles
+    assert "Beacon Watch" in text
+    ask_and_wait(hostile, "do beacons fire?")
+    hostile.get_by_role("tab", name="Approach map").click()
+    hostile.locator("#approach-map").wait_for()
+    name = hostile.locator('#approach-map [data-testid^="cell-"]', has_text="Beacon Watch").first
+    row = (name.get_attribute("data-testid") or "").split("-")[1]
+    hostile.locator(f'#approach-map [data-testid="cell-{row}-1"]').click()
+    hostile.wait_for_function("() => document.querySelector('#cell-details').innerText.includes('Source:')")
+    hostile.wait_for_timeout(500)
+    assert "noted" in hostile.locator("#cell-details").inner_text()
+    assert hostile.locator("#chat img, #sources img, #cell-details img").count() == 0
+    assert hostile.evaluate("() => window.__pwned") is None
+    assert [url for url in hostile.outside if "beacon" in url] == []
+
+
+def test_latex_and_bidi_overrides_in_documents_are_inert(hostile: Any):
+    """Issue 15, smaller: $$…$$ is not rendered by KaTeX; U+202E never reaches the page."""
+    ask_and_wait(hostile, "why does mirror writing matter?")
+    hostile.eval_on_selector_all("#sources details", "els => els.forEach(e => { e.open = true })")
+    assert "Mirror" in hostile.locator("#chat").inner_text()
+    assert hostile.locator(".katex").count() == 0
+    assert "x^2" in hostile.locator("#chat").inner_text() + hostile.locator("#sources").inner_text()
+    shown = hostile.evaluate("() => document.body.innerText")
+    assert "\u202e" not in shown and "\u202c" not in shown
+
+
+def test_a_huge_table_sends_a_window_of_rows(hostile: Any):
+    """Issue 15, smaller: citing a 1,500-row table sends tens of kB of sources, not megabytes."""
+    ask_and_wait(hostile, "what lessons does the incident ledger log?")
+    size = hostile.evaluate("() => document.querySelector('#sources').innerHTML.length")
+    assert "Incident Ledger" in hostile.locator("#sources").inner_text()
+    assert size < 50_000, f"{size:,} characters of sources"
+    assert "rows above" in hostile.locator("#sources").inner_text() or "rows below" in hostile.locator("#sources").inner_text()
+
+
+def test_the_markdown_export_holds_no_raw_html(page: Any):
+    """Issue 15, smaller: document HTML is escaped in the exported Markdown."""
+    ask_and_wait(page, "Does markup stay inert in the hostile markup test?")
+    page.wait_for_function("() => !document.querySelector('#export-md').disabled")
+    with page.expect_download() as md:
+        page.click("#export-md")
+    text = Path(md.value.path()).read_text("utf-8")
+    assert "bold trap" in text
+    assert not re.search(r"(?<!\\)<(script|img|iframe|b\b)", text), text
