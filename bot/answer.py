@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bot import messages
 from bot.markdown import PATH_SEP, Chunk, Table
 from bot.retrieval import Hit
 
@@ -31,8 +32,10 @@ MIN_SIMILARITY_NAMED = 0.25
 #: Longest passage quoted from prose, in characters.
 MAX_QUOTE = 420
 
-#: Secondary groups shown after the main one.
+#: Secondary groups shown after the main one, when their fused score is at
+#: least this share of the main group's.
 MAX_RELATED = 2
+RELATED_SHARE = 0.85
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ class _Numbering:
 
 @dataclass
 class _Group:
-    """Hits from one table, or one passage."""
+    """Hits from one section of a page: its passages and its tables' rows."""
 
     key: str
     hits: list[Hit]
@@ -142,6 +145,11 @@ class _Group:
     @property
     def best(self) -> float:
         return max(h.score for h in self.hits)
+
+    @property
+    def dense(self) -> float:
+        """The best cosine similarity of the group's hits to the question."""
+        return max((h.dense for h in self.hits if h.dense is not None), default=0.0)
 
     @property
     def first(self) -> Chunk:
@@ -153,11 +161,10 @@ class _Group:
 
 
 def group_hits(hits: Sequence[Hit]) -> list[_Group]:
-    """Hits grouped by table (rows) or passage, in order of first appearance."""
+    """Hits grouped by section, in order of first appearance."""
     groups: dict[str, _Group] = {}
     for hit in hits:
-        chunk = hit.chunk
-        key = chunk.table.table_id if chunk.table else f"{chunk.doc_id}::{chunk.section}"
+        key = f"{hit.chunk.doc_id}::{hit.chunk.section}"
         groups.setdefault(key, _Group(key, [])).hits.append(hit)
     return list(groups.values())
 
@@ -180,13 +187,12 @@ def compose(question: str, hits: Sequence[Hit], query: str = "") -> Answer:
 def compose_groups(question: str, query: str, evidence: Sequence[Sequence[Hit]]) -> Answer:
     """One section per approach (a comparison), each from its own evidence."""
     numbering = _Numbering([h for hits in evidence for h in hits])
-    parts = []
-    for hits in evidence:
-        groups = [g for g in group_hits(hits) if any(not h.expanded for h in g.hits)]
-        if groups:
-            parts.append(_render(groups[0], numbering, full=False))
-    if not parts:
+    mains = [groups[0] for hits in evidence if (groups := [g for g in group_hits(hits) if any(not h.expanded for h in g.hits)])]
+    if not mains:
         return abstain(question, query)
+    named = [f"{_md(g.first.title)} {numbering.cite(g.first)}" for g in mains]
+    lead = messages.LEAD_COMPARE.format(pages=" and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named))
+    parts = [lead] + [_render(g, numbering, full=False) for g in mains]
     return Answer(question=question, text="\n\n".join(parts), citations=numbering.citations, query=query)
 
 
@@ -212,27 +218,69 @@ def compose_listing(
     return Answer(question=question, text="\n".join(lines), citations=numbering.citations, query=query)
 
 
+def cite_pages(
+    head: str, groups: dict[str, list[Any]], catalog: Any, per_group: int, max_groups: int = 12
+) -> tuple[str, list[Citation]]:
+    """A listing of pages under ``head``, by folder, each title cited by the
+    page's first passage; the largest folders first when there are many."""
+    numbering = _Numbering([])
+    lines = [head]
+    shown = 0
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))[:max_groups]
+    for folder, docs in sorted(ordered):
+        items = []
+        for doc in docs[:per_group]:
+            first = next((c for c in catalog.document_chunks(doc.doc_id) if c.kind == "passage" or c.kind == "row"), None)
+            if first is not None:
+                items.append(f"{_md(doc.title)} {numbering.cite(first)}")
+                shown += 1
+        if not items:
+            continue
+        more = f" (+{len(docs) - len(items)} more)" if len(docs) > len(items) else ""
+        lines.append(f"- **{_md(folder)}**: " + "; ".join(items) + more if folder else "- " + "\n- ".join(items))
+    total = sum(len(d) for d in groups.values())
+    if total > shown and len(groups) > 1:
+        lines.append(messages.CATALOG_MORE.format(more=total - shown))
+    return "\n".join(lines), numbering.citations
+
+
 def _related(groups: list[_Group]) -> list[_Group]:
-    """Other groups worth a line: close in score to the main one."""
-    if len(groups) < 2:
+    """Other groups worth a block: close in score to the main one and at least
+    as similar to the question. None after what the question asked for by
+    structure (a rating, a named section): nothing it did not ask for."""
+    if len(groups) < 2 or any(h.pinned for h in groups[0].hits):
         return []
-    top = groups[0].best
-    picked = [g for g in groups[1:] if g.best >= 0.85 * top]
+    main = groups[0]
+    picked = [g for g in groups[1:] if g.best >= RELATED_SHARE * main.best and g.dense >= main.dense]
     return picked[:MAX_RELATED]
 
 
 def _render(group: _Group, numbering: _Numbering, full: bool) -> str:
-    table = group.table
-    if table is None:
-        passages = sorted(group.hits, key=lambda h: h.chunk.position)
+    """A section's evidence: its passages (in page order), then each table."""
+    parts = []
+    passages = sorted((h for h in group.hits if h.chunk.table is None), key=lambda h: h.chunk.position)
+    if passages:
         if not full:
-            passages = [h for h in group.hits][:1]
-        return "\n".join(_render_passage(h.chunk, numbering, full, heading=i == 0) for i, h in enumerate(passages))
+            passages = passages[:1]
+        parts.append("\n".join(_render_passage(h.chunk, numbering, full, heading=i == 0) for i, h in enumerate(passages)))
+    tables: dict[str, list[Hit]] = {}
+    for hit in group.hits:
+        if hit.chunk.table is not None:
+            tables.setdefault(hit.chunk.table.table_id, []).append(hit)
+    for hits in tables.values():
+        part = _Group(hits[0].chunk.table.table_id if hits[0].chunk.table else "", hits)
+        parts.append(_render_table(part, numbering, full, heading=not parts))
+    return "\n".join(parts)
+
+
+def _render_table(group: _Group, numbering: _Numbering, full: bool, heading: bool) -> str:
+    table = group.table
+    assert table is not None
     if table.kind == "crux":
         return _render_crux(group, numbering, full)
     if table.kind == "assessment":
-        return _render_assessment(group, numbering)
-    return _render_rows(group, numbering, full)
+        return _render_assessment(group, numbering, heading)
+    return _render_rows(group, numbering, full, heading)
 
 
 def _heading(chunk: Chunk) -> str:
@@ -240,15 +288,24 @@ def _heading(chunk: Chunk) -> str:
 
 
 def _render_crux(group: _Group, numbering: _Numbering, full: bool) -> str:
-    rows = sorted(group.hits, key=lambda h: h.chunk.row or 0)
-    if not full:
-        rows = [h for h in rows if not h.expanded][:2]
-    chunks = [h.chunk for h in rows]
+    """A crux whole, never cut: a lead sentence saying it is contested, then
+    each side with its arguments (columns as sides, or one row per position)."""
+    chunks = sorted((h.chunk for h in group.hits), key=lambda c: c.row or 0)
     table = chunks[0].table
     assert table is not None
     question = table.section.split(PATH_SEP)[-1]
     question = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", question, flags=re.I)
-    lines = [f"**{_md(chunks[0].title)} — crux: {_md(question)}**"]
+    positions = table.headers[0].lower() == "position"
+    sides = f"{len(chunks)} positions" if positions else " and ".join(f"“{_md(h)}”" for h in table.headers)
+    lead = messages.LEAD_CRUX.format(question=f"**{_md(question)}**, {_md(chunks[0].title)}", sides=sides)
+    lines = [f"{lead} {numbering.cite(chunks[0])}"]
+    if positions:
+        for chunk in chunks:
+            cells = [(h, c) for h, c in chunk.cells if c]
+            if cells:
+                rest = "; ".join(f"{_md(h)}: {_md(c)}" for h, c in cells[1:])
+                lines.append(f"- **{_md(cells[0][1])}**" + (f" — {rest}" if rest else "") + f" {numbering.cite(chunk)}")
+        return "\n".join(lines)
     cells = [(c, c.cells) for c in chunks]
     for col, header in enumerate(table.headers):
         args = [f"{_md(row[col][1])} {numbering.cite(c)}" for c, row in cells if col < len(row) and row[col][1]]
@@ -257,7 +314,7 @@ def _render_crux(group: _Group, numbering: _Numbering, full: bool) -> str:
     return "\n".join(lines)
 
 
-def _render_assessment(group: _Group, numbering: _Numbering) -> str:
+def _render_assessment(group: _Group, numbering: _Numbering, heading: bool = True) -> str:
     lines = []
     asked = [h for h in group.hits if h.pinned]
     for hit in asked or group.hits:
@@ -273,10 +330,10 @@ def _render_assessment(group: _Group, numbering: _Numbering) -> str:
         lines.append(f"- {sentence} {numbering.cite(hit.chunk)}")
         if len(lines) >= (4 if asked else 2):
             break
-    return f"{_heading(group.first)}\n" + "\n".join(lines)
+    return (f"{_heading(group.first)}\n" if heading else "") + "\n".join(lines)
 
 
-def _render_rows(group: _Group, numbering: _Numbering, full: bool) -> str:
+def _render_rows(group: _Group, numbering: _Numbering, full: bool, heading: bool = True) -> str:
     if full:
         hits = sorted(group.hits, key=lambda h: h.chunk.row or 0)
     else:
@@ -289,7 +346,7 @@ def _render_rows(group: _Group, numbering: _Numbering, full: bool) -> str:
         lead = f"**{_md(cells[0][1])}**"
         rest = "; ".join(f"{_md(h)}: {_md(c)}" for h, c in cells[1:])
         lines.append(f"- {lead}" + (f" — {rest}" if rest else "") + f" {numbering.cite(hit.chunk)}")
-    return f"{_heading(group.first)}\n" + "\n".join(lines)
+    return (f"{_heading(group.first)}\n" if heading else "") + "\n".join(lines)
 
 
 def _render_passage(chunk: Chunk, numbering: _Numbering, full: bool, heading: bool = True) -> str:
@@ -299,11 +356,10 @@ def _render_passage(chunk: Chunk, numbering: _Numbering, full: bool, heading: bo
         cut = body.rfind("\n", 0, limit)
         body = body[: cut if cut > limit // 2 else limit].rstrip() + " …"
     lines = body.split("\n")
+    if len(lines) > 1:  # a list or several paragraphs: cited once, on the line that leads them
+        lead = f"{_heading(chunk)} {numbering.cite(chunk)}" if heading else f"{_md(lines.pop(0))} {numbering.cite(chunk)}"
+        return lead + "\n" + "\n".join(_md(line, keep_list=True) for line in lines)
     head = f"{_heading(chunk)}\n" if heading else ""
-    if len(lines) > 1:
-        return f"{head}{_md(lines[0])} {numbering.cite(chunk)}\n" + "\n".join(
-            _md(line, keep_list=True) for line in lines[1:]
-        )
     return f"{head}{_md(body)} {numbering.cite(chunk)}"
 
 

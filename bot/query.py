@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,6 +197,9 @@ class QueryPlan:
     number: bool = False  # asks for a count or an amount
     date: bool = False  # asks for a date or a year
     names: tuple[str, ...] = ()  # proper names and numbers in the question (not approach names)
+    specifics: tuple[str, ...] = ()  # names, numbers and rare words the evidence must hold to answer
+    weak: tuple[str, ...] = ()  # approaches named only by an everyday word ("oversight"): trust the search's
+    contrast: bool = False  # compares things ("vs", "each", "both", "the two")
 
     @property
     def search_text(self) -> str:
@@ -206,13 +210,17 @@ class QueryPlan:
         return len(self.approaches) >= 2
 
 
+#: How close (difflib ratio) a misspelling must be to a corpus word to be corrected.
+SPELLING_CUTOFF = 0.8
+
+
 class QueryReader:
     """Reads questions against one index's documents and vocabulary."""
 
     def __init__(self, documents: Iterable[Any], chunks: Iterable[Any]):
-        self._fuzzy_seen: dict[str, str | None] = {}
         """``documents`` have ``doc_id``, ``title`` and optionally ``aliases``;
         ``chunks`` have ``doc_id`` and ``body`` (the vocabulary comes from them)."""
+        self._fuzzy_seen: dict[str, str | None] = {}
         from bot.lexical import stem
 
         self._stem = stem
@@ -227,14 +235,19 @@ class QueryReader:
                 elif key:
                     names.append((key, doc.doc_id))
         # One pass over the texts: the vocabulary, and where each candidate word is used.
-        vocabulary: set[str] = set()
+        frequency: Counter[str] = Counter()
         usage: dict[str, dict[str, int]] = {c: {} for c in candidates}
         for chunk in chunks:
             words = set(re.findall(r"[a-z][a-z0-9\-']+", chunk.body.lower()))
-            vocabulary.update(words)
+            frequency.update(words | set(re.findall(r"[a-z][a-z0-9\-']+", chunk.section.lower())))
             for stemmed in {stem(w) for w in _words(" ".join(words))} & usage.keys():
                 usage[stemmed][chunk.doc_id] = usage[stemmed].get(chunk.doc_id, 0) + 1
-        self.vocabulary = {w for w in vocabulary if len(w) > 2}
+        self.vocabulary = {w for w in frequency if len(w) > 2}
+        self._frequency = frequency
+        self._prefixed: dict[str, list[str]] = {}
+        for word in self.vocabulary:
+            if len(word) >= 7 and word.isalpha():
+                self._prefixed.setdefault(word[:4], []).append(word)
         self._stems = {stem(w) for w in _words(" ".join(self.vocabulary))}
         self._by_length: dict[int, list[str]] = {}
         for word in self.vocabulary:
@@ -276,16 +289,56 @@ class QueryReader:
             if any(ch.isupper() for ch in word[1:]) or (low.rstrip("s"),) in self.aliases:
                 return word  # an acronym ("RSPs", "LLMs") or a known name
             if not english.unknown([low]):
-                return word
-            candidates = [w for n in range(len(low) - 2, len(low) + 3) for w in self._by_length.get(n, ())]
-            close = difflib.get_close_matches(low, candidates, n=1, cutoff=0.78)
-            fixed = close[0] if close else (english.correction(low) if len(low) >= 6 else None)
-            if not fixed or fixed == low:
+                return word  # a real word is never rewritten into another one
+            longer = self.expansion(low)
+            if longer:  # an abbreviation of the corpus' own term ("interp"): search both
+                fixes.append((word, longer))
+                return f"{word} {longer}"
+            fixed = self._closest(low)
+            if not fixed:
                 return word
             fixes.append((word, fixed))
             return fixed
 
         return re.sub(r"[A-Za-z][A-Za-z\-']+", fix, text), tuple(fixes)
+
+    def known(self, word: str) -> bool:
+        """Whether the corpus uses ``word`` (or a word of its stem, or one it abbreviates or misspells)."""
+        low = word.lower()
+        return (
+            low in self.vocabulary
+            or self._stem(low) in self._stems
+            or (low.rstrip("s"),) in self.aliases
+            or bool(self.expansion(low) or self._closest(low))
+        )
+
+    def expansion(self, prefix: str) -> str | None:
+        """The corpus word that ``prefix`` abbreviates: the most used word
+        starting with it, when it is used more than any rival."""
+        if len(prefix) < 4:
+            return None
+        longer = [w for w in self._prefixed.get(prefix[:4], ()) if w.startswith(prefix) and len(w) >= len(prefix) + 3]
+        if not longer:
+            return None
+        longer.sort(key=lambda w: (-self._frequency.get(w, 0), w))
+        return longer[0]
+
+    def _closest(self, word: str) -> str | None:
+        """A corpus word one or two typos away, when exactly one is that close."""
+        candidates = [
+            w
+            for n in range(len(word) - 2, len(word) + 3)
+            for w in self._by_length.get(n, ())
+            if w[0] == word[0]
+        ]
+        close = difflib.get_close_matches(word, candidates, n=2, cutoff=SPELLING_CUTOFF)
+        if not close:
+            return None
+        if len(close) == 2 and difflib.SequenceMatcher(None, word, close[1]).ratio() >= difflib.SequenceMatcher(
+            None, word, close[0]
+        ).ratio() - 0.02:
+            return None  # two words as close: not confident
+        return close[0]
 
     # -- reading ------------------------------------------------------------
 
@@ -309,11 +362,15 @@ class QueryReader:
         cues = tuple(dict.fromkeys(h for q, h in _CUE_PATTERNS if q.search(residual)))
         number = bool(_NUMBER_QUESTION.search(low))
         date = bool(_DATE_QUESTION.search(low))
+        names = self.names(text, mentions)
         return QueryPlan(
             fact=number or date or bool(_FACT_QUESTION.search(low)),
             number=number,
             date=date,
-            names=self.names(text, mentions),
+            names=names,
+            specifics=self.specifics(text, mentions, names),
+            weak=self.weak(mentions),
+            contrast=bool(_CONTRAST.search(low)),
             text=text,
             approaches=approaches,
             dimensions=dimensions,
@@ -347,8 +404,8 @@ class QueryReader:
         return sorted(found, key=lambda m: m.start)
 
     def _fuzzy(self, word: str) -> str | None:
-        if len(word) < 6 or word in self.vocabulary:
-            return None
+        if len(word) < 6 or word in self.vocabulary or not _english().unknown([word]):
+            return None  # a real word, or one of the corpus', names no approach by a typo
         if word not in self._fuzzy_seen:
             stem = self._stem(word)
             near = self._alias_by_end.get("^" + stem[:1], set()) | self._alias_by_end.get(stem[-1:] + "$", set())
@@ -375,6 +432,30 @@ class QueryReader:
             found.append(word)
         return tuple(dict.fromkeys(found))
 
+    def specifics(self, text: str, mentions: Sequence[Mention], names: Sequence[str]) -> tuple[str, ...]:
+        """What the question is specifically about that an answer must mention:
+        numbers, acronyms, and names that are not everyday English words (a
+        person, a law, a programme). Everyday words, however rare, are not."""
+        english = _english()
+        named = {w for m in mentions for w in m.alias.lower().split()}
+        found = []
+        for name in names:
+            low = name.lower()
+            if low in named:
+                continue
+            if name.isdigit() or name.isupper() and (2 <= len(name) <= 4 or english.unknown([low])):
+                found.append(name)  # a number or an acronym (not a plural one: "GPUs" are things, not a name)
+            elif english.unknown([low]) and not english.known(english.edit_distance_1(low)):
+                found.append(name)  # a name no dictionary knows
+        found += re.findall(r"\b\d+(?:\^|e|\*\*)\d+\b", text)  # 10^26
+        return tuple(dict.fromkeys(found))
+
+    def weak(self, mentions: Sequence[Mention]) -> tuple[str, ...]:
+        """Approaches named only by one everyday English word."""
+        english = _english()
+        strong = {m.doc_id for m in mentions if " " in m.alias or english.unknown([m.alias.lower()])}
+        return tuple(dict.fromkeys(m.doc_id for m in mentions if m.doc_id not in strong))
+
     def residual(self, text: str, mentions: Sequence[Mention] | None = None) -> str:
         """``text`` without the approach names it contains."""
         mentions = self.mentions(text) if mentions is None else mentions
@@ -399,6 +480,10 @@ _MONTHS = r"january|february|march|april|may|june|july|august|september|october|
 _FACT_QUESTION = re.compile(
     r"\b(?:what (?:exact|specific|precise)|word for word|verbatim|which (?:gpu|gpus|chip|chips|company|companies|"
     r"country|person|ceo)|who (?:founded|invented|runs|leads|won|is the ceo))\b"
+)
+#: Wording that compares things: answered from each of them.
+_CONTRAST = re.compile(
+    r"\b(?:vs\.?|versus|compar\w*|differ(?:s|ence|ences)?\b|both|the two|either of|which (?:one|of (?:them|these|those|the two)))\b"
 )
 _COMMON_ACRONYMS = {"AI", "AIS", "AGI", "ASI", "LLM", "LLMS", "ML", "I"}
 

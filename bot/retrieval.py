@@ -19,8 +19,9 @@ from typing import Any
 from bot import config
 from bot.embedding import Embedder
 from bot.lexical import Catalog, Headings, Lexical, Vectors, load_generation
-from bot.markdown import Chunk
+from bot.markdown import SUMMARY_KINDS, Chunk
 from bot.matrix import Matrix, build_matrix
+from bot.profile import Profile
 from bot.query import QueryReader
 from bot.store import VectorStore, require_manifest
 
@@ -36,6 +37,17 @@ LOCAL_DOCS = 8
 #: local vectors (under a millisecond at 10k chunks, against ~2 ms for a Chroma
 #: query); above it, or with a Chroma server, Chroma's HNSW index answers.
 EXACT_UP_TO = 25_000
+
+#: How the document ranking weighs its lists: the page-context windows'
+#: similarity finds the right page for wording unlike any row's best (measured
+#: on the dev prompts); rows and passages, section summaries and BM25 follow.
+DOCUMENT_WEIGHTS = {"window": 2.0, "cited": 1.0, "section": 1.0, "lexical": 0.5}
+
+#: RRF constant of the document ranking (few documents compete, so ranks count more).
+DOCUMENT_RRF_K = 10
+
+#: Weight of the ranking of chunks by their section heading's similarity.
+HEADING_WEIGHT = float(os.environ.get("BOT_TUNE_HEADW", "1.0"))
 
 #: Tables whose missing rows are fetched when one row is retrieved.
 EXPANDED_KINDS = ("crux", "table")
@@ -80,13 +92,22 @@ class Index:
         self._stamp = _stamp(index_dir)
         self._reader: QueryReader | None = None
         self._matrix: Matrix | None = None
+        self._profile: Profile | None = None
 
     @property
     def reader(self) -> QueryReader:
         """Reads questions against this index's approaches and vocabulary."""
         if self._reader is None:
-            self._reader = QueryReader(self.catalog.documents.values(), self.catalog.chunks.values())
+            chunks = (c for c in self.catalog.chunks.values() if c.kind not in SUMMARY_KINDS)  # they repeat the rest
+            self._reader = QueryReader(self.catalog.documents.values(), chunks)
         return self._reader
+
+    @property
+    def profile(self) -> Profile:
+        """The corpus profile this index was built with."""
+        if self._profile is None:
+            self._profile = Profile.from_json(self.catalog.profile) if self.catalog.profile else Profile()
+        return self._profile
 
     @property
     def matrix(self) -> Matrix:
@@ -212,10 +233,54 @@ class HybridRetriever:
                 nearest = self.index.store.query(vector, min(depth, self.index.manifest.chunks), where)
             if headings:
                 rankings.append(self._heading_ranking(vector, allowed))
-        nearest = [(cid, s) for cid, s in nearest if cid in catalog.chunks]
         only = [c.chunk_id for d in sorted(allowed) for c in catalog.document_chunks(d)] if allowed else None
-        lexical = [(cid, s) for cid, s in self.index.lexical.search(query, depth, only) if cid in catalog.chunks]
-        return [Ranking("dense", nearest), Ranking("lexical", lexical), *rankings]
+        lexical = self.index.lexical.search(query, depth, only)
+        return [Ranking("dense", self._spread(nearest), tied=True), Ranking("lexical", self._spread(lexical), tied=True), *rankings]
+
+    def documents(self, query: str, doc_ids: Collection[str] | None = None) -> list[tuple[str, float]]:
+        """Documents ranked for ``query``, best first, with their fused score.
+
+        Each list (dense by chunk kind, BM25) ranks documents by their best
+        chunk; the lists are fused by reciprocal rank with :data:`DOCUMENT_WEIGHTS`.
+        """
+        catalog = self.index.catalog
+        allowed = set(doc_ids) if doc_ids else None
+        lists: dict[str, list[str]] = {}
+        if self.index.manifest.chunks:
+            vector = self.vector(query)
+            for kind, kinds in (("window", ("window",)), ("section", ("section",)), ("cited", ("row", "passage"))):
+                ids = catalog.ids_of_kind(kinds, allowed)
+                if self.index.exact or (allowed and len(allowed) <= LOCAL_DOCS):
+                    found = self.index.vectors.search(vector, ids, self.depth)
+                else:
+                    where: dict[str, Any] = {"kind": {"$in": list(kinds)}}
+                    if allowed:
+                        where = {"$and": [where, {"doc_id": {"$in": sorted(allowed)}}]}
+                    found = self.index.store.query(vector, min(self.depth, max(1, len(ids))), where)
+                lists[kind] = _documents_of(catalog, found)
+        only = [c.chunk_id for d in sorted(allowed) for c in catalog.document_chunks(d)] if allowed else None
+        lists["lexical"] = _documents_of(catalog, self.index.lexical.search(query, self.depth, only))
+        scores: dict[str, float] = {}
+        for kind, docs in lists.items():
+            for rank, doc_id in enumerate(docs, start=1):
+                scores[doc_id] = scores.get(doc_id, 0.0) + DOCUMENT_WEIGHTS[kind] / (DOCUMENT_RRF_K + rank)
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+    def _spread(self, items: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+        """The ranked ids with each section summary replaced by its section's
+        chunks, at the summary's rank (a chunk keeps its best place)."""
+        catalog = self.index.catalog
+        out: dict[str, float] = {}
+        for cid, score in items:
+            chunk = catalog.chunks.get(cid)
+            if chunk is None:
+                continue  # deleted since this list was made
+            if not chunk.members:
+                out.setdefault(cid, score)
+                continue
+            for member in chunk.members:
+                out.setdefault(member, score)
+        return list(out.items())
 
     def _heading_ranking(self, vector: Any, allowed: set[str] | None) -> Ranking:
         """Chunks ranked by their section heading's similarity (tied within a section)."""
@@ -224,7 +289,7 @@ class HybridRetriever:
         for (doc_id, section), sim in sections:
             for chunk in self.index.catalog.sections(doc_id).get(section, ()):
                 items.append((chunk.chunk_id, sim))
-        return Ranking("heading", items, tied=True)
+        return Ranking("heading", items, weight=HEADING_WEIGHT, tied=True)
 
     def fuse(self, rankings: Sequence[Ranking], k: int, expand_tables: bool = True) -> list[Hit]:
         """Reciprocal-rank fusion of several rankings into ``k`` hits."""
@@ -264,6 +329,11 @@ class HybridRetriever:
                         Hit(row, scores.get(row.chunk_id, 0.0), dense_of.get(row.chunk_id), lexical_of.get(row.chunk_id), True)
                     )
         return hits + extra
+
+
+def _documents_of(catalog: Catalog, items: Sequence[tuple[str, float]]) -> list[str]:
+    """The documents of ranked chunk ids, in order of their best chunk."""
+    return list(dict.fromkeys(catalog.chunks[cid].doc_id for cid, _ in items if cid in catalog.chunks))
 
 
 def langchain_retriever(index: str | os.PathLike[str] | None = None, k: int = 6, **kwargs: Any) -> Any:

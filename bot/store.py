@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -39,6 +40,9 @@ COLLECTION = "approach_chunks"
 _BATCH = 1000
 
 REBUILD_HINT = "run `bot index --rebuild` to rebuild it"
+
+#: The suffix of a collection written by ``--rebuild`` (beside the one it replaces).
+_REBUILT = re.compile(r"-r[0-9a-f]{8}$")
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,36 @@ class VectorStore:
         self._client = None
         _forget_embedded((self.index_dir / "chroma").resolve())  # no client of this process keeps the old files open
         shutil.rmtree(self.index_dir / "chroma", ignore_errors=True)
+
+    def for_rebuild(self) -> VectorStore:
+        """Where a ``--rebuild`` writes: a new, empty collection beside this one,
+        which serves on until the manifest switches and stays whole if the
+        rebuild dies. An embedded store that is damaged (or absent) is deleted
+        and started again instead: there is nothing to keep serving."""
+        base = _REBUILT.sub("", self.collection_name)
+        if not self.chroma_url:
+            try:
+                self.check_file()
+                self.count()
+            except BotError:
+                self.reset()
+                return VectorStore(self.index_dir, None, base)
+        return VectorStore(self.index_dir, self.chroma_url, f"{base}-r{uuid.uuid4().hex[:8]}")
+
+    def retire(self, replaced: VectorStore) -> None:
+        """Delete the collection a ``--rebuild`` replaced, once the manifest names
+        this one (in the embedded store, which is this index's alone, also those
+        a killed rebuild left)."""
+        if replaced.chroma_url != self.chroma_url:
+            return
+        names = {replaced.collection_name}
+        try:
+            if not self.chroma_url:
+                names |= {getattr(c, "name", c) for c in self.client.list_collections()}
+            for name in sorted(names - {self.collection_name}):
+                self.client.delete_collection(name)
+        except Exception:  # noqa: BLE001 - a collection left over costs space, not correctness
+            log.warning("could not delete the replaced collection(s) %s", ", ".join(sorted(names)), exc_info=True)
 
     # -- writing ------------------------------------------------------------
 
@@ -382,6 +416,15 @@ def _remedy(exc: BaseException) -> str:
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
+
+
+def live_collection(index_dir: Path, default: str) -> str:
+    """The collection the index's manifest names, or ``default`` when there is no readable one."""
+    try:
+        manifest = Manifest.read(index_dir)
+    except BotError:
+        return default
+    return manifest.collection if manifest is not None else default
 
 
 def require_manifest(index_dir: Path) -> Manifest:

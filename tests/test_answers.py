@@ -49,7 +49,7 @@ def test_an_off_topic_question_abstains_without_citations(shipped_index: Path):
     for question in ("What's a good recipe for banana bread?", "Who won the 2022 FIFA World Cup?"):
         answer = ask(question, index_dir=shipped_index)
         assert answer.abstained and answer.citations == []
-        assert "not find this in the approach documents" in answer.text
+        assert "I could not find this in the indexed documents" in answer.text
 
 
 def test_a_question_after_a_fact_the_documents_lack_abstains(shipped_index: Path):

@@ -8,6 +8,7 @@ import pytest
 
 from bot import build_index
 from bot.errors import CorpusError, IndexMismatchError
+from bot.markdown import SUMMARY_KINDS, parse_document
 from bot.retrieval import Index
 from bot.store import MANIFEST, VectorStore
 
@@ -23,10 +24,15 @@ def test_incremental_counts_after_an_edit_and_a_deletion(corpus_copy: Path, tmp_
     assert again.unchanged == first.chunks
 
     seed = corpus_copy / "international-coordination.md"
+    before = parse_document(seed.read_bytes(), "international-coordination").chunks
     seed.write_text(seed.read_text("utf-8").replace("Engagement is superficial", "Engagement is for show"), "utf-8")
+    after = parse_document(seed.read_bytes(), "international-coordination").chunks
+    changed = [c for b, c in zip(before, after) if b.chunk_id != c.chunk_id]
+    # the edited row, and the summaries that quote it: its section's and its window(s)
+    assert [c.kind for c in changed if c.kind not in SUMMARY_KINDS] == ["row"] and len(changed) <= 4
     edited = build_index(corpus_copy, index)
-    assert (edited.added, edited.updated, edited.removed, edited.embedded) == (0, 1, 0, 1)
-    assert edited.unchanged == first.chunks - 1
+    assert (edited.added, edited.updated, edited.removed, edited.embedded) == (0, len(changed), 0, len(changed))
+    assert edited.unchanged == first.chunks - len(changed)
 
     gone = corpus_copy / "ai-control.md"
     gone_chunks = edited.chunks - build_index_count(corpus_copy, exclude="ai-control.md")
@@ -52,7 +58,9 @@ def test_a_row_edited_away_is_deleted_from_the_store(corpus_copy: Path, tmp_path
     text = seed.read_text("utf-8").replace("| China engaging on safety | Engagement is superficial |\n", "")
     seed.write_text(text, "utf-8")
     stats = build_index(corpus_copy, index)
-    assert stats.removed >= 1 and stats.embedded == 0  # later chunks moved up: their vectors are reused
+    # later chunks moved up: their vectors are reused; only the summaries that quoted the row
+    # (its section's and its window's) are embedded again
+    assert stats.removed >= 1 and stats.embedded <= 3
     catalog = Index.open(index).catalog
     assert not any("China engaging on safety" in c.text for c in catalog.chunks.values())
     assert VectorStore(index).count() == stats.chunks
@@ -93,20 +101,20 @@ def test_a_broken_file_is_skipped_and_the_rest_indexes(corpus_copy: Path, tmp_pa
 
 
 def test_re_indexing_parses_only_the_changed_file(corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import bot.markdown
+    from bot.markdown import _Reader
 
     index = tmp_path / "index"
     (corpus_copy / "mojibake.md").write_bytes("---\ntitle: Broken\n---\n# Broken\n\nIt’s a â€” dash.\n".encode())
     first = build_index(corpus_copy, index)
     parsed: list[str] = []
-    real = bot.markdown.parse_document
-    monkeypatch.setattr(bot.markdown, "parse_document", lambda raw, doc_id, path=None, digest="": parsed.append(doc_id) or real(raw, doc_id, path, digest))
+    real = _Reader.parse
+    monkeypatch.setattr(_Reader, "parse", lambda self, raw, doc_id, path=None, digest="": parsed.append(doc_id) or real(self, raw, doc_id, path, digest))
 
     seed = corpus_copy / "international-coordination.md"
     seed.write_text(seed.read_text("utf-8").replace("Engagement is superficial", "Engagement is for show"), "utf-8")
     edited = build_index(corpus_copy, index)
     assert parsed == ["international-coordination"]
-    assert (edited.updated, edited.embedded, edited.chunks) == (1, 1, first.chunks)
+    assert edited.chunks == first.chunks and 1 <= edited.updated == edited.embedded <= 4  # the row and its summaries
     # what the loader said of an unchanged file is said again
     assert [p.message for p in edited.problems if p.path == "mojibake.md"] == [
         p.message for p in first.problems if p.path == "mojibake.md"

@@ -59,16 +59,15 @@ def test_front_matter_goes_into_metadata(tmp_path: Path):
 
 
 @needs_seed
-def test_mojibake_is_repaired_and_reported_by_file(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+def test_mojibake_is_repaired_and_reported_by_file(tmp_path: Path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "seed.md").write_bytes(SEED.read_bytes())
-    with caplog.at_level(logging.WARNING, logger="bot.markdown"):
-        corpus = load_corpus(tmp_path)
+    corpus = load_corpus(tmp_path)
     (doc,) = corpus.documents
     assert doc.doc_id == "sub/seed"
     text = " ".join(c.text for c in doc.chunks)
     assert "worldwide—especially" in text and "â€" not in text
-    assert any("sub/seed.md" in r.getMessage() and "mojibake" in r.getMessage() for r in caplog.records)
+    assert [(p.path, p.skipped) for p in corpus.problems if "mojibake" in p.message] == [("sub/seed.md", False)]
 
 
 @needs_seed
@@ -84,9 +83,13 @@ def test_chunk_ids_are_stable_and_change_only_with_content():
     first = [c.chunk_id for c in parse_document(raw, "d").chunks]
     assert first == [c.chunk_id for c in parse_document(raw, "d").chunks]
     edited = raw.replace(b"Engagement is superficial", b"Engagement is cosmetic")
-    second = [c.chunk_id for c in parse_document(edited, "d").chunks]
-    changed = [i for i, (a, b) in enumerate(zip(first, second)) if a != b]
-    assert len(first) == len(second) and len(changed) == 1
+    chunks = parse_document(edited, "d").chunks
+    changed = [c for a, c in zip(first, chunks) if a != c.chunk_id]
+    assert len(first) == len(chunks)
+    # the edited row, and the summaries that quote it: its section's and its window(s)
+    kinds = sorted(c.kind for c in changed)
+    assert kinds[:2] == ["row", "section"] and set(kinds[2:]) == {"window"} and len(kinds) <= 4
+    assert all("cosmetic" in c.body for c in changed)
 
 
 def test_unusable_files_are_reported_and_skipped(tmp_path: Path):

@@ -11,9 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.markdown import parse_document
+from bot.profile import load_profile
 from bot.mdx import ComponentRules, DataFolder, Reference, _find_tag, _parse_props, mdx_to_markdown
 
 WIKI = Path(__file__).resolve().parent.parent.parent / "shared" / "wiki"
+
+#: The wiki's component vocabulary, as its corpus profile gives it (made-up snippets use it).
+RULES = ComponentRules.from_mapping(load_profile("", Path(__file__).resolve().parent.parent / "profiles" / "wiki.yaml").components)
 
 #: What must never reach the markdown.
 RAW_JSX = re.compile(r"<[A-Z]")
@@ -23,6 +27,7 @@ MERMAID = re.compile(r"-->|graph TD|^\s*(?:flowchart|graph)\b", re.M)
 
 def md(body: str, data: DataFolder | None = None, **kwargs: object) -> str:
     """The markdown of a dedented snippet, asserting the universal guarantees."""
+    kwargs.setdefault("rules", RULES)
     out, _warnings = mdx_to_markdown(textwrap.dedent(body), data, **kwargs)  # type: ignore[arg-type]
     assert not RAW_JSX.search(out), out
     assert "<R id=" not in out and not IMPORT_LINE.search(out) and not MERMAID.search(out), out
@@ -273,10 +278,10 @@ def test_reference_title_is_escaped_inside_a_table_cell(data: DataFolder) -> Non
 
 
 def test_reference_with_unknown_id_keeps_its_text(data: DataFolder) -> None:
-    out, warnings = mdx_to_markdown('Read <R id="nope">this book</R>.\n', data)
+    out, warnings = mdx_to_markdown('Read <R id="nope">this book</R>.\n', data, RULES)
     assert out.strip() == "Read this book."
     assert warnings == ["unknown reference: 'nope' is not in the data folder; its text is kept"]
-    assert mdx_to_markdown('Read <R id="nope">this book</R>.\n')[0].strip() == "Read this book."
+    assert mdx_to_markdown('Read <R id="nope">this book</R>.\n', None, RULES)[0].strip() == "Read this book."
 
 
 def test_entity_link_shows_the_title_or_the_humanized_id(data: DataFolder) -> None:
@@ -294,7 +299,7 @@ def test_data_folder_loads_lazily_and_skips_broken_files(data: DataFolder) -> No
 
 
 def test_transition_model_page_renders_the_entity_record(data: DataFolder) -> None:
-    out, warnings = mdx_to_markdown('<ATMPage entityId="tide-engine" client:load />\n', data)
+    out, warnings = mdx_to_markdown('<ATMPage entityId="tide-engine" client:load />\n', data, RULES)
     assert out.startswith("Turns tides into work.")
     assert "**Ratings**: Changeability: 40" in out
     assert "## How It Works\n\nWater moves a wheel, see [the study](https://example.org/a" in out
@@ -308,7 +313,7 @@ def test_transition_model_page_renders_the_entity_record(data: DataFolder) -> No
 def test_page_entity_stands_in_for_a_stub_without_id(data: DataFolder) -> None:
     out = md("<TransitionModelContent client:load />\n", data, page_entity="tide-engine")
     assert "Turns tides into work." in out
-    out, warnings = mdx_to_markdown('<ATMPage entityId="gone" />\n', data)
+    out, warnings = mdx_to_markdown('<ATMPage entityId="gone" />\n', data, RULES)
     assert out.strip() == "" and warnings[0].startswith("entity content missing")
 
 
@@ -562,14 +567,16 @@ def test_malformed_props_warn_and_the_page_goes_on() -> None:
 
             <Aside title="Still here">Yes.</Aside>
             """
-        )
+        ),
+        None,
+        RULES,
     )
     assert len(warnings) == 1 and warnings[0].startswith("props not parsed: <Crux>")
     assert "Start." in out and "**Still here**: Yes." in out and "positions" not in out
 
 
 def test_unterminated_tag_and_stray_closing_tag_warn() -> None:
-    out, warnings = mdx_to_markdown("<Crux question={[ never closed\n\nNext paragraph. </Aside>\n")
+    out, warnings = mdx_to_markdown("<Crux question={[ never closed\n\nNext paragraph. </Aside>\n", None, RULES)
     assert out.strip() == "Next paragraph."
     assert [w.split(":")[0] for w in warnings] == ["unterminated tag", "stray closing tag"]
 
@@ -588,7 +595,7 @@ def test_never_raw_jsx_whatever_the_input() -> None:
     </Orphan>
     <Bad a={
     """
-    out, warnings = mdx_to_markdown(textwrap.dedent(nasty))
+    out, warnings = mdx_to_markdown(textwrap.dedent(nasty), None, RULES)
     assert not RAW_JSX.search(out), out
     assert "inner deep" in out
     assert any(w.startswith("unknown component") for w in warnings)
@@ -605,7 +612,7 @@ FRAGMENTS = [
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=30))
 def test_any_mix_of_markup_converts_without_raw_tags(parts: list[str]) -> None:
-    out, warnings = mdx_to_markdown("".join(parts))
+    out, warnings = mdx_to_markdown("".join(parts), None, RULES)
     assert not RAW_JSX.search(out) and "<R id=" not in out
     assert all(": " in w for w in warnings)
 
@@ -617,9 +624,12 @@ def test_rules_are_data() -> None:
 
 
 def test_rules_from_a_profile_merge_over_the_defaults() -> None:
-    rules = ComponentRules.from_mapping({"renderers": {"Poll": "key_questions", "Aside": "drop"}, "acronyms": ["ea"]})
-    assert rules.renderers["Crux"] == "crux" and rules.renderers["Poll"] == "key_questions"
-    assert "Backlinks" in rules.drop and rules.acronyms == frozenset({"ea"})
+    rules = ComponentRules.from_mapping(
+        {"renderers": {"Poll": "key_questions", "Aside": "drop", "EntityLink": "entity_link"}, "acronyms": ["ea"]}
+    )
+    assert rules.renderers["Mermaid"] == "mermaid" and rules.renderers["Poll"] == "key_questions"
+    assert "Crux" not in rules.renderers and not rules.drop and rules.acronyms == frozenset({"ea"})
+    assert RULES.renderers["Crux"] == "crux" and "Backlinks" in RULES.drop  # the wiki's profile names them
     out = md('<Poll questions={["Why?"]} />\n\n<Aside>gone</Aside>\n\n<EntityLink id="ea-forum" />\n', rules=rules)
     assert out.strip() == "**Key questions**\n\n- Why?\n\nEA forum"
     with pytest.raises(ValueError, match="unknown renderer kind"):
@@ -648,7 +658,7 @@ def test_every_wiki_page_converts_clean() -> None:
     for page in pages:
         rel = page.relative_to(WIKI / "docs").as_posix()
         body = _body(page)
-        out, _warnings = mdx_to_markdown(body, data)
+        out, _warnings = mdx_to_markdown(body, data, RULES)
         maintainer = rel.startswith("internal/") or page.name.startswith("_")
         checks = {
             "<R id=": "<R id=" in out,

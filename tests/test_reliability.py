@@ -405,3 +405,45 @@ def test_two_long_lived_replicas_see_a_reindex_by_a_third_process(tmp_path: Path
 @pytest.mark.slow
 def test_two_replicas_on_a_chroma_server_see_a_reindex_by_a_third_process(tmp_path: Path, chroma_url: str):
     _replicas_follow(tmp_path, ["--chroma-url", chroma_url], {"BOT_CHROMA_COLLECTION": "replicas"})
+
+
+# -- a --rebuild that dies leaves the old index whole
+
+
+KILLED_REBUILD = """
+import os, sys
+from bot import indexing
+real = indexing._vectors_for
+def die(*args, **kwargs):
+    real(*args, **kwargs)
+    os._exit(9)  # as kill -9 would, while the rebuild embeds: no cleanup runs
+indexing._vectors_for = die
+indexing.build_index(sys.argv[1], sys.argv[2], rebuild=True)
+"""
+
+
+@pytest.mark.parametrize("through_chroma", [False, True], ids=["local-scan", "chroma"])
+def test_a_rebuild_killed_mid_run_leaves_the_old_index_answering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, through_chroma: bool
+):
+    from bot import ChatSession, retrieval
+    from bot.retrieval import Index
+    from bot.store import Manifest
+
+    if through_chroma:
+        monkeypatch.setattr(retrieval, "EXACT_UP_TO", 0)
+    corpus, index = write_corpus(tmp_path / "corpus", 3, "one"), tmp_path / "index"
+    assert bot("index", "--corpus", str(corpus), "--index", str(index)).returncode == 0
+    write_corpus(corpus, 3, "two")
+    killed = subprocess.run([sys.executable, "-c", KILLED_REBUILD, str(corpus), str(index)], cwd=ROOT, timeout=300)
+    assert killed.returncode == 9
+    Index.forget()
+    opened = Index.open(index)
+    assert opened.store.count() == Manifest.read(index).chunks  # the manifest's count is what the store holds
+    assert "zebra marker one" in ChatSession(index).ask("how tractable is Approach Zebra?").text
+    done = bot("index", "--corpus", str(corpus), "--index", str(index), "--rebuild")
+    assert done.returncode == 0, done.stderr
+    Index.forget()
+    assert "zebra marker two" in ChatSession(index).ask("how tractable is Approach Zebra?").text
+    store = Index.open(index).store
+    assert [c.name for c in store.client.list_collections()] == [store.collection_name]  # the replaced ones are gone
