@@ -83,32 +83,60 @@ def main(verbose: bool) -> None:
             logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
+profile_option = click.option(
+    "--profile",
+    "profile",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The corpus profile, a YAML file [default: $BOT_PROFILE, else <corpus>/bot.yaml if there is one].",
+)
+
+
+def _report_index(stats: Any) -> None:
+    """Each problem once, labelled by what happened; the excluded files; the counts."""
+    for problem in stats.problems:
+        label = "skipped" if problem.skipped else "repaired" if "repaired" in problem.message else "warning"
+        click.secho(f"{label}: {_printable(problem.path)}: {problem.message}", fg="yellow", err=True)
+    if stats.excluded:
+        names = ", ".join(_printable(p) for p in stats.excluded[:20])
+        more = f" and {len(stats.excluded) - 20} more" if len(stats.excluded) > 20 else ""
+        click.echo(f"excluded by the profile: {len(stats.excluded)} file(s): {names}{more}")
+    click.echo(
+        f"indexed {stats.documents} documents, {stats.chunks} chunks in {stats.seconds:.1f}s: "
+        f"{stats.added} added / {stats.updated} updated / {stats.removed} removed / "
+        f"{stats.unchanged} unchanged ({stats.embedded} embedded)"
+    )
+
+
+def _printable(text: str) -> str:
+    """A file name as one line of plain text (a newline in a name cannot forge an output line)."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
 @main.command("index")
 @click.option(
     "--corpus",
     "corpus_dir",
     type=click.Path(),
     default=None,
-    help="Folder of .md documents [default: $BOT_CORPUS_DIR or ./corpus].",
+    help="Folder of .md/.mdx documents [default: $BOT_CORPUS_DIR or ./corpus].",
 )
 @index_option
 @chroma_option
+@profile_option
 @click.option("--rebuild", is_flag=True, help="Drop the index and build it again.")
 @_edge
-def index_cmd(corpus_dir: str | None, index_dir: str | None, chroma_url: str | None, rebuild: bool) -> None:
-    """Index a folder of markdown documents (incrementally)."""
+def index_cmd(
+    corpus_dir: str | None, index_dir: str | None, chroma_url: str | None, profile: str | None, rebuild: bool
+) -> None:
+    """Index a folder of markdown/MDX documents (incrementally)."""
     from bot.indexing import build_index
 
     corpus = config.corpus_dir(corpus_dir)
-    stats = build_index(corpus, index_dir, rebuild=rebuild, chroma_url=chroma_url, progress=True)
-    for problem in stats.problems:
-        status = "skipped" if problem.skipped else "warning"
-        click.secho(f"{status}: {problem.path}: {problem.message}", fg="yellow", err=True)
-    click.echo(
-        f"indexed {stats.documents} documents, {stats.chunks} chunks in {stats.seconds:.1f}s: "
-        f"{stats.added} added / {stats.updated} updated / {stats.removed} removed / "
-        f"{stats.unchanged} unchanged ({stats.embedded} embedded)"
+    stats = build_index(
+        corpus, index_dir, rebuild=rebuild, chroma_url=chroma_url, progress=True, profile=config.profile(profile)
     )
+    _report_index(stats)
     if stats.partial:
         click.secho(f"partial: {len(stats.skipped)} file(s) skipped", fg="yellow", err=True)
         sys.exit(EXIT_PARTIAL)
@@ -147,19 +175,20 @@ def ask_cmd(question: str, index_dir: str | None, chroma_url: str | None, as_jso
     default=None,
     help="Index this folder first if the index is missing or stale.",
 )
+@profile_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=7860, show_default=True, type=int, help="Port to serve on.")
 @_edge
-def chat_cmd(index_dir: str | None, chroma_url: str | None, corpus_dir: str | None, host: str, port: int) -> None:
+def chat_cmd(
+    index_dir: str | None, chroma_url: str | None, corpus_dir: str | None, profile: str | None, host: str, port: int
+) -> None:
     """Serve the chat UI in the browser."""
     _check_address(host, port)
     if corpus_dir is not None:
         from bot.indexing import build_index
 
-        stats = build_index(corpus_dir, index_dir, chroma_url=chroma_url, progress=True)
-        for problem in stats.problems:
-            click.secho(f"warning: {problem.path}: {problem.message}", fg="yellow", err=True)
-        click.echo(f"index ready: {stats.documents} documents, {stats.chunks} chunks")
+        stats = build_index(corpus_dir, index_dir, chroma_url=chroma_url, progress=True, profile=config.profile(profile))
+        _report_index(stats)
     from bot.ui import auth_from_env, is_loopback, serve
 
     auth = auth_from_env()
@@ -218,6 +247,7 @@ def eval_group() -> None:
 @click.argument("prompts", type=click.Path())
 @index_option
 @click.option("--corpus", "corpus_dir", type=click.Path(), default=None, help="Index this folder first.")
+@profile_option
 @click.option("--k", default=3, show_default=True, type=int, help="Cut-off for recall@k.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Write the JSON report here.")
 @click.option("--report", "report_out", type=click.Path(dir_okay=False), default=None,
@@ -234,6 +264,7 @@ def eval_run(
     prompts: str,
     index_dir: str | None,
     corpus_dir: str | None,
+    profile: str | None,
     k: int,
     json_out: str | None,
     report_out: str | None,
@@ -248,7 +279,7 @@ def eval_run(
     """Run a YAML file of test PROMPTS and print the metrics."""
     from bot.evaluation import evaluate, fmt, to_json, write_report
 
-    rep = evaluate(prompts, index=index_dir, corpus=corpus_dir, k=k, progress=not quiet)
+    rep = evaluate(prompts, index=index_dir, corpus=corpus_dir, k=k, progress=not quiet, profile=config.profile(profile))
     m = rep.metrics
     click.echo(
         f"{m.cases} cases, {m.passed} passed\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import logging
 import os
 import time
@@ -37,7 +38,8 @@ from bot.lexical import (
     write_generation,
 )
 from bot.locking import index_lock
-from bot.markdown import CHUNKER_VERSION, Chunk, Corpus, Document, Problem, load_corpus
+from bot.markdown import CHUNKER_VERSION, Chunk, Document, Problem, load_corpus
+from bot.profile import Profile, load_profile
 from bot.store import Manifest, StoredChunk, VectorStore, live_collection
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class IndexStats:
     seconds: float
     embedded: int = 0
     problems: tuple[Problem, ...] = ()
+    excluded: tuple[str, ...] = ()  # files the corpus profile excludes
 
     @property
     def skipped(self) -> tuple[Problem, ...]:
@@ -78,16 +81,19 @@ def build_index(
     chroma_url: str | None = None,
     embedder: Embedder | None = None,
     progress: bool = False,
+    profile: str | os.PathLike[str] | Profile | None = None,
 ) -> IndexStats:
-    """Index (or re-index) every ``.md`` file under ``corpus`` into ``index``.
+    """Index (or re-index) every document under ``corpus`` into ``index``.
 
     Args:
-        corpus: the folder of markdown documents.
+        corpus: the folder of markdown/MDX documents.
         index: the index folder (default ``BOT_INDEX_DIR`` or ``index``).
         rebuild: drop the existing index first (after a model change).
         chroma_url: a Chroma server to store vectors in (default ``BOT_CHROMA_URL``).
         embedder: the embedding model (default the configured one).
         progress: show a progress bar while embedding.
+        profile: the corpus profile (a file, or a :class:`~bot.profile.Profile`;
+            default ``<corpus>/bot.yaml`` when there is one).
 
     Returns:
         IndexStats with the counts of added, updated, removed and unchanged chunks.
@@ -101,7 +107,8 @@ def build_index(
     """
     index_dir = config.index_dir(index)
     with index_lock(index_dir, config.index_lock_timeout()), _writing(index_dir):  # one writer at a time
-        return _build(corpus, index_dir, rebuild, chroma_url, embedder, progress)
+        chosen = profile if isinstance(profile, Profile) else load_profile(corpus, profile)
+        return _build(corpus, index_dir, rebuild, chroma_url, embedder, progress, chosen)
 
 
 def _build(
@@ -111,6 +118,7 @@ def _build(
     chroma_url: str | None,
     embedder: Embedder | None,
     progress: bool,
+    profile: Profile,
 ) -> IndexStats:
     started = time.perf_counter()
     chroma_url = config.chroma_url(chroma_url)
@@ -120,12 +128,14 @@ def _build(
     if old is not None:
         old.check(embedder.name, identity=embedder.identity)
     known = _previous(Catalog, index_dir, old)  # the documents as last indexed
-    loaded = load_corpus(corpus, reuse=_reuser(known))
+    if known is not None and known.profile != profile.to_json():
+        known = None  # another profile may read the same files differently: parse them again
+    loaded = load_corpus(corpus, reuse=_reuser(known), profile=profile)
     if not loaded.documents:
         reasons = "; ".join(f"{p.path}: {p.message}" for p in loaded.problems[:5])
         raise CorpusError(f"no usable markdown documents in {corpus}" + (f" ({reasons})" if reasons else ""))
     chunks = [c for doc in loaded.documents for c in doc.chunks]
-    fingerprint = _fingerprint(chunks)
+    fingerprint = _fingerprint(chunks, profile)
 
     store = VectorStore(index_dir, chroma_url, old.collection if old else live_collection(index_dir, config.collection()))
     replaced = None
@@ -147,6 +157,7 @@ def _build(
             unchanged=len(chunks),
             seconds=time.perf_counter() - started,
             problems=loaded.problems,
+            excluded=loaded.excluded,
         )
 
     stored = _stored(store, known)
@@ -199,6 +210,7 @@ def _build(
                 DocumentInfo(d.doc_id, d.title, d.description, _aliases(d.metadata), d.digest, d.warnings)
                 for d in loaded.documents
             ),
+            profile.to_json(),
         )
         ids = catalog.ids
         headings = Headings.build(catalog, embedder.embed, _previous(Headings, index_dir, old))
@@ -225,6 +237,7 @@ def _build(
     if replaced is not None:
         store.retire(replaced)
     remove_stale_generations(index_dir, generation)
+    known_hashes = _hashes(stored)  # once: per changed chunk it cost seconds at 100k stored
     stats = IndexStats(
         documents=len(loaded.documents),
         chunks=len(chunks),
@@ -233,8 +246,9 @@ def _build(
         removed=removed,
         unchanged=unchanged,
         seconds=time.perf_counter() - started,
-        embedded=sum(1 for c in changed if c.text_hash not in _hashes(stored)),
+        embedded=sum(1 for c in changed if c.text_hash not in known_hashes),
         problems=loaded.problems,
+        excluded=loaded.excluded,
     )
     log.info(
         "indexed %d documents: %d added, %d updated, %d removed, %d unchanged",
@@ -286,8 +300,8 @@ def _bar(total: int) -> Any:
     return tqdm(total=total, desc="embedding", unit="chunk")
 
 
-def _fingerprint(chunks: list[Chunk]) -> str:
-    digest = hashlib.sha1()
+def _fingerprint(chunks: list[Chunk], profile: Profile) -> str:
+    digest = hashlib.sha1(json.dumps(profile.to_json(), sort_keys=True).encode("utf-8"))
     tables: dict[int, bytes] = {}  # a table's JSON once, not once per row
     for chunk in chunks:
         digest.update(chunk.chunk_id.encode("utf-8"))
@@ -386,14 +400,3 @@ def _remedy(exc: OSError) -> str:
 
 def _lexical_live(index_dir: Path, manifest: Manifest) -> bool:
     return bool(manifest.lexical) and (index_dir / manifest.lexical).is_dir()
-
-
-def is_current(corpus: str | os.PathLike[str], index: str | os.PathLike[str] | None = None) -> bool:
-    """Whether ``index`` holds exactly the current contents of ``corpus``."""
-    index_dir = config.index_dir(index)
-    manifest = Manifest.read(index_dir)
-    if manifest is None or manifest.chunker_version != CHUNKER_VERSION:
-        return False
-    loaded: Corpus = load_corpus(corpus)
-    chunks = [c for doc in loaded.documents for c in doc.chunks]
-    return manifest.fingerprint == _fingerprint(chunks) and _lexical_live(index_dir, manifest)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import IndexCorruptError
-from bot.markdown import Chunk, Table
+from bot.markdown import SUMMARY_KINDS, Chunk, Table
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,10 @@ class DocumentInfo:
 class Catalog:
     """Every indexed chunk by id, with its table and document."""
 
-    def __init__(self, chunks: Iterable[Chunk], documents: Iterable[DocumentInfo]):
+    def __init__(
+        self, chunks: Iterable[Chunk], documents: Iterable[DocumentInfo], profile: dict[str, Any] | None = None
+    ):
+        self.profile: dict[str, Any] = dict(profile or {})  # the corpus profile it was built with, as JSON
         self.chunks: dict[str, Chunk] = {c.chunk_id: c for c in chunks}
         self.ids: list[str] = sorted(self.chunks)
         self.documents: dict[str, DocumentInfo] = {d.doc_id: d for d in documents}
@@ -55,6 +58,15 @@ class Catalog:
             rows.sort(key=lambda c: c.row or 0)
         self._vocabulary: set[str] | None = None
         self._sections: dict[str, dict[str, list[Chunk]]] = {}
+        self._kinds: dict[tuple[str, ...], list[str]] = {}
+
+    def ids_of_kind(self, kinds: tuple[str, ...], doc_ids: Collection[str] | None = None) -> list[str]:
+        """The ids of the chunks of these kinds (in these documents)."""
+        if doc_ids:
+            return [c.chunk_id for d in sorted(doc_ids) for c in self._by_doc.get(d, ()) if c.kind in kinds]
+        if kinds not in self._kinds:
+            self._kinds[kinds] = [cid for cid in self.ids if self.chunks[cid].kind in kinds]
+        return self._kinds[kinds]
 
     @property
     def vocabulary(self) -> set[str]:
@@ -75,7 +87,8 @@ class Catalog:
         if out is None:
             out = {}
             for chunk in sorted(self._by_doc.get(doc_id, ()), key=lambda c: c.position):
-                out.setdefault(chunk.section, []).append(chunk)
+                if chunk.kind not in SUMMARY_KINDS:  # summaries and windows are searched, never cited
+                    out.setdefault(chunk.section, []).append(chunk)
             self._sections[doc_id] = out
         return out
 
@@ -106,10 +119,12 @@ class Catalog:
                     "text_hash": c.text_hash,
                     "table": c.table.table_id if c.table else None,
                     "row": c.row,
+                    "refs": [list(r) for r in c.refs],
+                    "members": list(c.members),
                 }
             )
         docs = [{**d.__dict__, "aliases": list(d.aliases), "warnings": list(d.warnings)} for d in self.documents.values()]
-        data = {"chunks": rows, "tables": tables, "documents": docs}
+        data = {"chunks": rows, "tables": tables, "documents": docs, "profile": self.profile}
         (folder / CATALOG).write_text(json.dumps(data, ensure_ascii=False), "utf-8")
 
     @classmethod
@@ -138,6 +153,8 @@ class Catalog:
                 text_hash=r["text_hash"],
                 table=tables[r["table"]] if r["table"] else None,
                 row=r["row"],
+                refs=tuple((str(t), str(u)) for t, u in r.get("refs", ())),
+                members=tuple(r.get("members", ())),
             )
             for r in data["chunks"]
         )
@@ -145,7 +162,7 @@ class Catalog:
             DocumentInfo(**{**d, "aliases": tuple(d.get("aliases", ())), "warnings": tuple(d.get("warnings", ()))})
             for d in data["documents"]
         )
-        return cls(chunks, docs)
+        return cls(chunks, docs, data.get("profile") or {})
 
 
 class Lexical:
