@@ -141,6 +141,8 @@ def _build(
     replaced = None
     if rebuild:  # into a new collection: the live one serves on, and stays whole if this run dies
         replaced, store = store, store.for_rebuild()
+    elif old is not None:
+        _mend_store(store, known, _previous(Vectors, index_dir, old))
     if (
         old is not None
         and old.fingerprint == fingerprint
@@ -355,6 +357,25 @@ def _all_vectors(
     if missing:
         found.update(store.vectors(missing))
     return Vectors(ids, [found[cid] for cid in ids])
+
+
+def _mend_store(store: VectorStore, known: Catalog | None, previous: Vectors | None) -> None:
+    """A damaged embedded store is written again from the live generation's own
+    vectors (nothing is embedded again); when those are incomplete the store's
+    error, which names ``--rebuild``, stands."""
+    if store.chroma_url or known is None or previous is None:
+        return
+    try:
+        store.check_file()
+        store.count()
+        return
+    except IndexCorruptError as exc:
+        if any(previous.get(cid) is None for cid in known.ids):
+            return
+        log.warning("%s; restoring it from the index's own vectors", exc)
+    store.reset()
+    chunks = [known.chunks[cid] for cid in known.ids]
+    store.upsert(chunks, [previous.get(cid) for cid in known.ids])
 
 
 def _previous(kind: Any, index_dir: Path, manifest: Manifest | None) -> Any:

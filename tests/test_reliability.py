@@ -447,3 +447,23 @@ def test_a_rebuild_killed_mid_run_leaves_the_old_index_answering(
     assert "zebra marker two" in ChatSession(index).ask("how tractable is Approach Zebra?").text
     store = Index.open(index).store
     assert [c.name for c in store.client.list_collections()] == [store.collection_name]  # the replaced ones are gone
+
+
+def test_bot_index_restores_a_damaged_store_from_the_index_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from bot import ChatSession, retrieval
+    from bot.retrieval import Index
+
+    monkeypatch.setattr(retrieval, "EXACT_UP_TO", 0)  # answers go through the restored store
+    corpus, index = write_corpus(tmp_path / "corpus", 3), tmp_path / "index"
+    assert bot("index", "--corpus", str(corpus), "--index", str(index)).returncode == 0
+    (sqlite,) = (index / "chroma").rglob("chroma.sqlite3")
+    with sqlite.open("r+b") as handle:
+        handle.truncate(300)
+    assert "bot index --rebuild" in one_line(bot("ask", "how tractable is Approach Zebra?", "--index", str(index)))
+    done = bot("index", "--corpus", str(corpus), "--index", str(index))  # the corpus is unchanged
+    assert done.returncode == 0, done.stderr
+    assert "(0 embedded)" in done.stdout  # restored from the index's own vectors, not embedded again
+    Index.forget()
+    opened = Index.open(index)
+    assert opened.store.count() == opened.manifest.chunks
+    assert "zebra marker one" in ChatSession(index).ask("how tractable is Approach Zebra?").text
