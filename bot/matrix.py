@@ -13,20 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.markdown import Chunk
+from bot.profile import Profile
 
-#: The dimensions of an Evaluation Summary, in display order.
-DIMENSIONS = ("Tractability", "If alignment hard", "If alignment easy", "Neglectedness")
+#: The default profile's dimensions (kept for the UI until it reads ``Matrix.dimensions``).
+DIMENSIONS = Profile.defaults().dimension_names
 
 _ORDER = {"very low": 0, "low": 1, "low-medium": 1.5, "medium": 2, "medium-high": 2.5, "high": 3, "very high": 4}
 
-# Column headers of summary tables, mapped onto the dimensions.
-_SUMMARY_COLUMNS = {
-    "tractable?": "Tractability",
-    "tractability": "Tractability",
-    "if alignment hard": "If alignment hard",
-    "if alignment easy": "If alignment easy",
-    "neglectedness": "Neglectedness",
-}
 
 
 @dataclass(frozen=True)
@@ -52,6 +45,7 @@ class Matrix:
 
     approaches: tuple[tuple[str, str], ...]  # (doc_id, title) in title order
     cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
+    dimensions: tuple[str, ...] = DIMENSIONS  # in display order, as the corpus profile names them
 
     def get(self, doc_id: str, dimension: str) -> Cell | None:
         return self.cells.get((doc_id, dimension))
@@ -59,22 +53,12 @@ class Matrix:
     def column(self, dimension: str) -> list[Cell]:
         return [c for doc_id, _ in self.approaches if (c := self.cells.get((doc_id, dimension)))]
 
-    def where(self, dimension: str, rating: str) -> list[Cell]:
-        """Approaches rated ``rating`` on ``dimension`` ("High" also matches "Very high")."""
-        want = rating.lower()
-        out = []
-        for cell in self.column(dimension):
-            have = cell.rating.lower()
-            if have == want or (want in ("high", "low") and have in (f"very {want}",)):
-                out.append(cell)
-        return out
-
     def to_rows(self) -> list[dict[str, Any]]:
         """One dict per approach: doc_id, title and each dimension's rating and note."""
         rows = []
         for doc_id, title in self.approaches:
             row: dict[str, Any] = {"doc_id": doc_id, "title": title}
-            for dim in DIMENSIONS:
+            for dim in self.dimensions:
                 cell = self.cells.get((doc_id, dim))
                 row[dim] = {"rating": cell.rating, "note": cell.note} if cell else None
             rows.append(row)
@@ -85,15 +69,17 @@ def rating_level(rating: str) -> float:
     return _ORDER.get(rating.strip().lower(), -1)
 
 
-def build_matrix(chunks: Iterable[Chunk], titles: dict[str, str]) -> Matrix:
-    """The matrix from the row chunks of assessment and summary tables."""
+def build_matrix(chunks: Iterable[Chunk], titles: dict[str, str], profile: Profile | None = None) -> Matrix:
+    """The matrix from the row chunks of assessment and summary tables, on the
+    rating dimensions the corpus profile names."""
+    dimensions = _Dimensions((profile or Profile.defaults()).rating_dimensions)
     cells: dict[tuple[str, str], Cell] = {}
     summary_rows: list[Chunk] = []
     for chunk in chunks:
         if chunk.table is None or chunk.row is None:
             continue
         if chunk.table.kind == "assessment":
-            cell = _assessment_cell(chunk)
+            cell = _assessment_cell(chunk, dimensions)
             if cell is not None:
                 cells[(cell.doc_id, cell.dimension)] = cell
         elif chunk.table.kind == "summary":
@@ -106,39 +92,39 @@ def build_matrix(chunks: Iterable[Chunk], titles: dict[str, str]) -> Matrix:
         if doc_id is None:
             continue
         for header, value in values.items():
-            dim = _SUMMARY_COLUMNS.get(header.strip().lower())
+            dim = dimensions.columns.get(header.strip().lower())
             if dim and value and (doc_id, dim) not in cells:
                 cells[(doc_id, dim)] = Cell(doc_id, titles[doc_id], dim, value, "", chunk)
     rated = sorted({d for d, _ in cells}, key=lambda d: titles.get(d, d).lower())
-    return Matrix(approaches=tuple((d, titles.get(d, d)) for d in rated), cells=cells)
+    return Matrix(approaches=tuple((d, titles.get(d, d)) for d in rated), cells=cells, dimensions=dimensions.names)
 
 
-def _assessment_cell(chunk: Chunk) -> Cell | None:
+class _Dimensions:
+    """The profile's rating dimensions: names, summary-table columns, and how rows name them."""
+
+    def __init__(self, table: Iterable[Any]):
+        entries = list(table)
+        self.names = tuple(str(d["name"]) for d in entries)
+        self.columns = {str(c).strip().lower(): str(d["name"]) for d in entries for c in d.get("columns") or ()}
+        self.asked = [(str(d["name"]), re.compile("|".join(f"(?:{p})" for p in d.get("asked") or ["(?!)"]), re.I)) for d in entries]
+
+    def named(self, text: str) -> str | None:
+        """The dimension a row's first cell names: by its name, else as people ask about it."""
+        low = _norm(text)
+        exact = next((d for d in self.names if _norm(d) == low), None)
+        return exact or next((d for d, pattern in self.asked if pattern.search(text)), None)
+
+
+def _assessment_cell(chunk: Chunk, dimensions: _Dimensions) -> Cell | None:
     values = list(chunk.cells)
     if not values:
         return None
-    dimension = _dimension(values[0][1])
+    dimension = dimensions.named(values[0][1])
     if dimension is None:
         return None
     rating = next((v for h, v in values if h.lower() in ("assessment", "rating")), "")
     note = next((v for h, v in values if h.lower() in ("notes", "note")), "")
     return Cell(chunk.doc_id, chunk.title, dimension, rating, note, chunk)
-
-
-def _dimension(name: str) -> str | None:
-    low = _norm(name)
-    for dim in DIMENSIONS:
-        if _norm(dim) == low:
-            return dim
-    if "tractab" in low:
-        return "Tractability"
-    if "neglect" in low:
-        return "Neglectedness"
-    if "hard" in low:
-        return "If alignment hard"
-    if "easy" in low:
-        return "If alignment easy"
-    return None
 
 
 def _norm(text: str) -> str:

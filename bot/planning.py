@@ -16,8 +16,8 @@ from dataclasses import replace
 from bot import messages
 from bot.answer import Answer, abstain, compose, compose_groups, compose_listing, evidence_is_weak
 from bot.markdown import OVERVIEW, PATH_SEP, Chunk
-from bot.matrix import DIMENSIONS, Cell, rating_level
-from bot.query import QueryPlan, cue_matches, has_count, is_date_evidence, section_matches
+from bot.matrix import Cell, rating_level
+from bot.query import QueryPlan, cue_matches, has_count, is_date_evidence
 from bot.retrieval import Hit, HybridRetriever, Index, Ranking
 
 log = logging.getLogger(__name__)
@@ -249,14 +249,14 @@ def _pinned(index: Index, plan: QueryPlan, doc_id: str | None) -> list[Chunk]:
     if doc_id is None:
         return []
     chunks: list[Chunk] = []
-    dims = plan.dimensions or (DIMENSIONS if plan.overall else ())
+    dims = plan.dimensions or (index.matrix.dimensions if plan.overall else ())
     for dim in dims:
         cell = index.matrix.get(doc_id, dim)
         if cell is not None and cell.chunk.doc_id == doc_id:
             chunks.append(cell.chunk)
     if plan.section:
         for section, members in index.catalog.sections(doc_id).items():
-            if section_matches(plan.section, section):
+            if index.reader.section_matches(plan.section, section):
                 chunks.extend(members)
     return chunks
 

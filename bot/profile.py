@@ -13,7 +13,14 @@ profile gets the defaults below. Example::
     components: {drop: [Backlinks], renderers: {Crux: crux}}   # what MDX components mean (bot/mdx.py)
     examples: ["Is US-China cooperation possible?"]
     aliases: {international-coordination: [US-China cooperation]}
-    rating_dimensions: [Tractability, Neglectedness]   # the columns of the approach map
+    rating_dimensions: [{name: Tractability, asked: ['tractab\w*'], columns: ['tractable?']}]
+    sections: {who: {heading: '^who should work on', asked: ['career']}}
+    heading_cues: [{asked: 'feasib\w*', heading: 'feasib'}]
+
+The last three say how people ask about the rating dimensions of the approach
+map, about standard sections, and what section headings say; their defaults,
+for approach documents, are the package's ``approach_profile.yaml``. A key a
+profile gives replaces the default's.
 
 Nothing here is read at question time but what the index keeps (see
 :meth:`Profile.to_json`), so an index answers the same wherever it is opened.
@@ -22,6 +29,7 @@ Nothing here is read at question time but what the index keeps (see
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import logging
 import os
@@ -49,7 +57,12 @@ _KEYS = {
     "examples",
     "aliases",
     "rating_dimensions",
+    "sections",
+    "heading_cues",
 }
+
+#: Keys whose defaults come from the package's approach_profile.yaml.
+_DEFAULTED = ("rating_dimensions", "sections", "heading_cues")
 
 
 class ProfileError(BotError):
@@ -69,8 +82,19 @@ class Profile:
     components: Mapping[str, Any] = field(default_factory=dict)
     examples: tuple[str, ...] = ()
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    rating_dimensions: tuple[str, ...] = ()
+    rating_dimensions: tuple[Mapping[str, Any], ...] = ()  # {name, asked: [patterns], columns: [headers]}
+    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # key → {heading, asked}
+    heading_cues: tuple[Mapping[str, str], ...] = ()  # {asked, heading}
     source: str = ""  # the file it was read from ("" for the defaults)
+
+    @property
+    def dimension_names(self) -> tuple[str, ...]:
+        return tuple(str(d["name"]) for d in self.rating_dimensions)
+
+    @classmethod
+    def defaults(cls) -> Profile:
+        """The profile of a corpus that has none: approach documents' dimensions, sections and cues."""
+        return _build(_defaults(), source="")
 
     def is_document(self, rel: str) -> bool:
         """Whether the corpus-relative path ``rel`` names a document file."""
@@ -119,7 +143,7 @@ def load_profile(corpus: str | os.PathLike[str], path: str | os.PathLike[str] | 
     if not chosen.is_file():
         if path:
             raise ProfileError(f"profile not found: {chosen}")
-        return Profile()
+        return Profile.defaults()
     import yaml
 
     try:
@@ -131,7 +155,20 @@ def load_profile(corpus: str | os.PathLike[str], path: str | os.PathLike[str] | 
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
         raise ProfileError(f"the profile {chosen} has unknown keys: {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})")
-    return _build(raw, source=str(chosen))
+    return _build({**_defaults(), **raw}, source=str(chosen))
+
+
+@functools.lru_cache(maxsize=1)
+def _default_data() -> str:
+    return (Path(__file__).with_name("approach_profile.yaml")).read_text("utf-8")
+
+
+def _defaults() -> dict[str, Any]:
+    """The package's defaults for the keys in _DEFAULTED (a fresh copy)."""
+    import yaml
+
+    data = yaml.safe_load(_default_data()) or {}
+    return {k: data[k] for k in _DEFAULTED if k in data}
 
 
 def _build(raw: dict[str, Any], source: str) -> Profile:
@@ -143,7 +180,7 @@ def _build(raw: dict[str, Any], source: str) -> Profile:
             raise ProfileError(f"profile key '{key}' must be a list of strings")
         return tuple(str(v) for v in value)
 
-    for key in ("noise_tables",):
+    for key in ("noise_tables",):  # fail early on a bad pattern
         for pattern in strings(key):
             try:
                 re.compile(pattern)
@@ -172,8 +209,39 @@ def _build(raw: dict[str, Any], source: str) -> Profile:
         components=components,
         examples=strings("examples"),
         aliases={str(k): tuple(str(a) for a in (v if isinstance(v, list) else [v])) for k, v in aliases.items()},
-        rating_dimensions=strings("rating_dimensions"),
+        rating_dimensions=tuple(_patterned(raw, "rating_dimensions")),
+        sections=_sections(raw),
+        heading_cues=tuple(_patterned(raw, "heading_cues")),
         source=source,
     )
 
 
+
+
+def _patterned(raw: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    """A list of mappings whose ``asked``/``heading`` values are regular expressions (checked)."""
+    items = raw.get(key) or []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ProfileError(f"profile key '{key}' must be a list of mappings")
+    for item in items:
+        _check_patterns(key, item)
+    return [dict(i) for i in items]
+
+
+def _sections(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    sections = raw.get("sections") or {}
+    if not isinstance(sections, dict) or not all(isinstance(v, dict) for v in sections.values()):
+        raise ProfileError("profile key 'sections' must map a name to {heading, asked}")
+    for item in sections.values():
+        _check_patterns("sections", item)
+    return {str(k): dict(v) for k, v in sections.items()}
+
+
+def _check_patterns(key: str, item: Mapping[str, Any]) -> None:
+    for field_name in ("asked", "heading"):
+        value = item.get(field_name)
+        for pattern in value if isinstance(value, list) else [value] if value else []:
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                raise ProfileError(f"profile key '{key}': bad pattern {pattern!r}: {exc}") from None

@@ -16,47 +16,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The four dimensions of an Evaluation Summary, and how people ask about them.
-DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "Tractability": (
-        r"tractab\w*",
-        r"tractible",
-        r"make (?:real |meaningful |much )?progress",
-        r"making (?:real |meaningful |much )?progress",
-        r"how (?:hard|difficult|easy) is it to (?:make progress|solve|work on)",
-        r"solvable",
-        r"doable",
-        r"progress (?:on|in)",
-        r"how fast is .* progress",
-        r"how (?:much|fast) progress",
-    ),
-    "If alignment hard": (
-        r"(?:if|when|in case|assuming) alignment (?:is|turns out|proves|were|was)(?: to be)?(?: \w+)? (?:hard|difficult|very hard)",
-        r"hard alignment",
-        r"alignment is hard",
-        r"(?:and|or|but) (?:if |when )?(?:it|alignment) (?:is|turns out|proves)(?: to be)?(?: \w+)? (?:hard|difficult)",
-        r"if alignment hard",
-    ),
-    "If alignment easy": (
-        r"(?:if|when|in case|assuming) alignment (?:is|turns out|proves|were|was)(?: to be)?(?: \w+)? (?:easy|tractable|solvable|straightforward)",
-        r"easy alignment",
-        r"alignment is easy",
-        r"(?:and|or|but) (?:if |when )?(?:it|alignment) (?:is|turns out|proves)(?: to be)?(?: \w+)? easy",
-        r"if alignment easy",
-    ),
-    "Neglectedness": (
-        r"neglect\w*",
-        r"overlooked",
-        r"under-?(?:funded|explored|studied|resourced)",
-        r"(?:how much|how many people|who is already) (?:\w+ )?(?:attention|working|work on)",
-        r"(?:most|least|more|less|much|little) attention",
-        r"crowded",
-    ),
-}
+from bot.profile import Profile
 
 _OVERALL = re.compile(
     r"\b(?:how (?:is|are|does|do) .*\b(?:rated|rate|evaluated|assessed|score|scored)|evaluation summary|"
@@ -78,92 +42,10 @@ _RATINGS = {
     "Medium": r"\bmedium\b|\bmoderate(?:ly)?\b|\bmiddling\b",
 }
 
-#: Standard sections of an approach page, and how people ask for them.
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "who": (
-        r"who (?:should|could|would|might) (?:work|consider|join|do|go)",
-        r"good (?:fit|match)",
-        r"(?:should|could) i (?:work|go|join|get) (?:on|into|in)",
-        r"career",
-        r"what kind of (?:person|people|background)",
-        r"suited",
-        r"who (?:is|are) (?:it|this|they) (?:for|a good)",
-    ),
-}
-_SECTION_TITLES = {"who": re.compile(r"^who should work on", re.I)}
-
-#: How questions word what section headings say: (question pattern, heading
-#: pattern). Crux headings are short questions ("Is Pause Feasible?") that
-#: people ask in other words ("could we actually pause…?"); other headings
-#: name a kind of content ("Types of…", "Key Techniques", "The Case for…").
-def _alternation(table: dict[str, tuple[str, ...]]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _alternation(table: Mapping[str, Sequence[str]]) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """Each key's patterns as one compiled alternation, in table order."""
-    return tuple((key, re.compile("|".join(f"(?:{p})" for p in pats))) for key, pats in table.items())
+    return tuple((key, re.compile("|".join(f"(?:{p})" for p in pats), re.I)) for key, pats in table.items())
 
-
-_DIMENSION_PATTERNS = _alternation(DIMENSIONS)
-_SECTION_PATTERNS = _alternation(SECTIONS)
-
-HEADING_CUES: tuple[tuple[str, str], ...] = (
-    # crux questions
-    (r"\b(?:feasib\w*|possible|realistic\w*|achiev\w*|viable|doable|pull (?:it )?off|"
-     r"(?:could|can) (?:we|they|governments?|the world|labs|countries) (?:actually|really|realistically|ever))\b",
-     r"feasib|possible|achievab|actually work"),
-    (r"\b(?:desirabl\w*|good idea|bad idea|do we want|want (?:it|this|that)|wise|beneficial|worth it|"
-     r"backfire\w*|a good thing|net (?:positive|negative|effect|benefit)|help or hurt)\b",
-     r"desirab|do we want|net effect"),
-    (r"\b(?:enough|sufficient|alone|by itself|on its own|solve (?:alignment|the problem)|whole problem)\b",
-     r"sufficient|solve alignment|root cause"),
-    (r"\b(?:scal\w*|superhuman|smarter|more capable|stronger)\b", r"scale|superhuman|hold for"),
-    (r"\b(?:timelines?|soon|years away|arrives?|near-term|short on time|in time)\b", r"timelines|in time|keep pace"),
-    (r"\b(?:decept\w*|deceiv\w*|lying|lies|dishonest\w*|scheming|hidden (?:goals|intent\w*))\b", r"decept"),
-    (r"\b(?:coheren\w*|make sense|well-defined|contradict\w*|paradox\w*)\b", r"coheren"),
-    (r"\b(?:transfer\w*|carry over|in practice|practical|generali[sz]\w*|real systems)\b", r"transfer|practice"),
-    (r"\b(?:adopt\w*|pass(?:ed|es)?|enact\w*|uptake|standards?|box-checking)\b", r"adopt|standards"),
-    (r"\b(?:keep up|keep pace|fast enough|quickly|too slow|lag\w*|behind)\b", r"keep up|keep pace|in time"),
-    (r"\b(?:self-regulat\w*|police themselves|regulate themselves|trust(?:ed)? (?:the )?(?:labs|companies)|"
-     r"voluntar\w*|credible|believe (?:them|the labs|it)|stick to|keep (?:their|its) (?:word|promises?|commitments?)|"
-     r"follow through|honou?r)\b", r"self-regulate|voluntary|credible"),
-    (r"\b(?:defin\w*|specif\w*|precise(?:ly)?|write down|pin down)\b", r"specification"),
-    (r"\b(?:what happens (?:when|if)|how (?:do|does|would|will) (?:it|they|this|that)(?: \w+)? work|process|"
-     r"triggers?|mechanics)\b", r"how it works|mechanisms"),
-    (r"\b(?:used|use cases?|apply|applied|applications?|deploy\w*)\b", r"might be used|uses|how it works"),
-    (r"\b(?:join\w*|job at|work(?:ing)? (?:at|inside|for) (?:a |an |the )?(?:lab|company)|inside|insiders?)\b",
-     r"inside|insiders"),
-    (r"\b(?:who (?:benefits|gains|wins|loses|pays)|winners?|losers?|distribut\w*|pay the)\b", r"benefit|pay the"),
-    (r"\b(?:monitor\w*|track\w*|verif\w*|detect\w*|enforce\w*)\b", r"monitor|detect|verif"),
-    (r"\b(?:durable|last(?:ing)?|long-term|stay effective|chokepoints?)\b", r"durable"),
-    (r"\b(?:threshold|too (?:risky|dangerous)|how capable|capab\w* level)\b", r"threshold"),
-    (r"\b(?:understand\w*|comprehen\w*|grasp|lose track)\b", r"understanding"),
-    (r"\b(?:rubber-stamp\w*|humans? (?:stay|remain|keep)|meaningful(?:ly)?|in the loop)\b", r"meaningful"),
-    (r"\b(?:genuine\w*|really aligned|truly aligned|actually aligned|superficial\w*|imitat\w*|mimic\w*)\b",
-     r"genuine"),
-    (r"\b(?:sycophan\w*|gam(?:ing|e the)|reward hacking|what (?:we|they|people) want to hear)\b",
-     r"sycophancy|gaming"),
-    (r"\b(?:complete\w*|every (?:part|single|neuron)|fully understand|all of it|entire)\b", r"complete"),
-    (r"\b(?:default|likely future|(?:one|single) (?:dominant|superintelligent)|many (?:ais|agents))\b",
-     r"default future"),
-    (r"\b(?:labs? (?:coordinat\w*|cooperat\w*|work(?:ing)? together)|between labs|each other)\b",
-     r"between labs|design safe coordination"),
-    (r"\b(?:what (?:form|forms|kind|kinds|type|types) of (?:coordination|cooperation|agreement)|agreements?|"
-     r"treat(?:y|ies))\b", r"form of"),
-    (r"\b(?:red[- ]team\w*|elicit\w*|worst(?:-case)? attack)\b", r"red teams|elicit"),
-    # kinds of content
-    (r"\b(?:types?|kinds?|forms?|varieties|variants|categories)\b", r"^types|form of"),
-    (r"\b(?:techniques?|methods?|how (?:does|do) (?:it|they) work|components?)\b",
-     r"techniques|methods|how it works|components"),
-    (r"\b(?:risks?|dangers?|dangerous|go wrong|downsides?|against|harms?)\b", r"risks|against"),
-    (r"\b(?:why (?:do|would|should|does|is|are)|case for|arguments? for|in favou?r|pros\b|motivat\w*|reasons?)\b",
-     r"case for|arguments for|^why"),
-    (r"\b(?:current\w*|today|right now|being done|so far|status|existing|already|success\w*)\b",
-     r"^current|success|efforts|uses|landmark"),
-    (r"\b(?:levers?|tools?|instruments?|mechanisms?|pressure points|policy options)\b", r"levers|mechanisms"),
-    (r"\b(?:research areas?|open (?:problems?|questions?)|research (?:questions|agenda\w*|focus)|focus on|studies)\b",
-     r"research areas|current research|what this includes"),
-    (r"\b(?:hard|difficult|challeng\w*|obstacles?)\b", r"hard"),
-    (r"\b(?:implications?|what should (?:policymakers|governments|regulators) do)\b", r"implications"),
-)
-_CUE_PATTERNS = tuple((re.compile(q, re.I), h) for q, h in HEADING_CUES)
 
 _GENERIC = set(
     """ai safety safe research approach approaches alignment the and of for on in a an to with via
@@ -217,9 +99,20 @@ SPELLING_CUTOFF = 0.8
 class QueryReader:
     """Reads questions against one index's documents and vocabulary."""
 
-    def __init__(self, documents: Iterable[Any], chunks: Iterable[Any]):
+    def __init__(self, documents: Iterable[Any], chunks: Iterable[Any], profile: Profile | None = None):
         """``documents`` have ``doc_id``, ``title`` and optionally ``aliases``;
-        ``chunks`` have ``doc_id`` and ``body`` (the vocabulary comes from them)."""
+        ``chunks`` have ``doc_id`` and ``body`` (the vocabulary comes from them);
+        the ``profile`` says how people ask about dimensions, sections and headings."""
+        profile = profile or Profile.defaults()
+        self._dimensions = _alternation({str(d["name"]): d.get("asked") or [] for d in profile.rating_dimensions})
+        self._sections = _alternation({k: v.get("asked") or [] for k, v in profile.sections.items()})
+        self._section_titles = {k: re.compile(str(v.get("heading") or "(?!)"), re.I) for k, v in profile.sections.items()}
+        self._cues = tuple((re.compile(str(c["asked"]), re.I), str(c["heading"])) for c in profile.heading_cues)
+        self._yielding = {
+            str(d["name"]): (tuple(d["yields_to"]), re.compile(str(d.get("explicit") or "(?!)"), re.I))
+            for d in profile.rating_dimensions
+            if d.get("yields_to")
+        }
         self._fuzzy_seen: dict[str, str | None] = {}
         from bot.lexical import stem
 
@@ -302,6 +195,17 @@ class QueryReader:
 
         return re.sub(r"[A-Za-z][A-Za-z\-']+", fix, text), tuple(fixes)
 
+    def _yields(self, dimension: str, asked: Sequence[str], question: str) -> bool:
+        """A dimension that yields to another one asked ("…if alignment is hard" is not a
+        question about tractability unless it says so: the profile's ``yields_to``/``explicit``)."""
+        rule = self._yielding.get(dimension)
+        return bool(rule and set(rule[0]) & set(asked) and not rule[1].search(question))
+
+    def section_matches(self, key: str, section: str) -> bool:
+        """Whether a section heading is the standard section ``key`` ("who")."""
+        pattern = self._section_titles.get(key)
+        return bool(pattern and pattern.search(section.split(" › ")[-1]))
+
     def known(self, word: str) -> bool:
         """Whether the corpus uses ``word`` (or a word of its stem, or one it abbreviates or misspells)."""
         low = word.lower()
@@ -347,19 +251,17 @@ class QueryReader:
         mentions = self.mentions(text)
         approaches = tuple(dict.fromkeys(m.doc_id for m in mentions))
         low = text.lower()
-        dimensions = tuple(d for d, pattern in _DIMENSION_PATTERNS if pattern.search(low))
-        if "If alignment hard" in dimensions or "If alignment easy" in dimensions:
-            # "…if alignment is hard" is not a question about tractability
-            dimensions = tuple(d for d in dimensions if d != "Tractability" or re.search(r"tractab", low))
+        dimensions = tuple(d for d, pattern in self._dimensions if pattern.search(low))
+        dimensions = tuple(d for d in dimensions if not self._yields(d, dimensions, low))
         rating = None
         if dimensions or _LISTING.search(low):
             for name, pattern in _RATINGS.items():
                 if re.search(pattern, low):
                     rating = name
                     break
-        section = next((key for key, pattern in _SECTION_PATTERNS if pattern.search(low)), None)
+        section = next((key for key, pattern in self._sections if pattern.search(low)), None)
         residual = self.residual(text, mentions)
-        cues = tuple(dict.fromkeys(h for q, h in _CUE_PATTERNS if q.search(residual)))
+        cues = tuple(dict.fromkeys(h for q, h in self._cues if q.search(residual)))
         number = bool(_NUMBER_QUESTION.search(low))
         date = bool(_DATE_QUESTION.search(low))
         names = self.names(text, mentions)
@@ -498,8 +400,6 @@ def _english() -> Any:
     return _ENGLISH
 
 
-def section_matches(key: str, section: str) -> bool:
-    return bool(_SECTION_TITLES[key].search(section.split(" › ")[-1]))
 
 
 def is_date_evidence(text: str) -> bool:

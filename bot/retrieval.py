@@ -99,14 +99,14 @@ class Index:
         """Reads questions against this index's approaches and vocabulary."""
         if self._reader is None:
             chunks = (c for c in self.catalog.chunks.values() if c.kind not in SUMMARY_KINDS)  # they repeat the rest
-            self._reader = QueryReader(self.catalog.documents.values(), chunks)
+            self._reader = QueryReader(self.catalog.documents.values(), chunks, self.profile)
         return self._reader
 
     @property
     def profile(self) -> Profile:
         """The corpus profile this index was built with."""
         if self._profile is None:
-            self._profile = Profile.from_json(self.catalog.profile) if self.catalog.profile else Profile()
+            self._profile = Profile.from_json(self.catalog.profile) if self.catalog.profile else Profile.defaults()
         return self._profile
 
     @property
@@ -114,7 +114,7 @@ class Index:
         """The approach × dimension evaluation matrix of this index."""
         if self._matrix is None:
             titles = {d.doc_id: d.title for d in self.catalog.documents.values()}
-            self._matrix = build_matrix(self.catalog.chunks.values(), titles)
+            self._matrix = build_matrix(self.catalog.chunks.values(), titles, self.profile)
         return self._matrix
 
     _cache: dict[tuple[str, str], Index] = {}
