@@ -23,6 +23,7 @@ from pathlib import Path
 from bot.errors import BotError
 
 DEFAULT_INDEX_DIR = "index"
+DEFAULT_CORPUS_DIR = "corpus"
 
 #: Set before onnxruntime, chromadb, huggingface or gradio is imported: approach-bot
 #: never reaches outside this machine, and these libraries would (ONNX Runtime's
@@ -37,7 +38,6 @@ NO_TELEMETRY = {
     "TRANSFORMERS_OFFLINE": "1",
     "DO_NOT_TRACK": "1",
 }
-DEFAULT_CORPUS_DIR = "corpus"
 
 
 def disable_telemetry() -> None:
