@@ -373,7 +373,7 @@ def _client(index_dir: Path, chroma_url: str | None) -> Any:
 #: re-index (a new manifest) gets a System of its own; the old one is stopped
 #: when the last reader of the old index lets go of it.
 _embedded: dict[str, tuple[tuple[int, int, int], Any]] = {}
-_embedded_lock = threading.Lock()
+_embedded_lock = threading.RLock()
 
 
 def _index_state(index_dir: Path) -> tuple[int, int, int]:
@@ -387,13 +387,14 @@ def _index_state(index_dir: Path) -> tuple[int, int, int]:
 
 def _forget_embedded(path: Path, stop: bool = True) -> None:
     """Drop this process's client of the embedded store in ``path`` (and chromadb's shared System)."""
-    _embedded.pop(str(path), None)
     try:
         from chromadb.api.shared_system_client import SharedSystemClient
     except ImportError:  # pragma: no cover - chromadb moved it
         return
-    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
-    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+    with _embedded_lock:
+        _embedded.pop(str(path), None)
+        system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(path), None)
     if stop and system is not None:
         _stop_quietly(system)
 
