@@ -53,6 +53,9 @@ MAX_SOURCE_TURNS = 20
 #: Table rows a source card shows around the cited row (a 10k-row table is not sent whole).
 CARD_ROWS = 15
 
+#: Conversations kept on the server for reloads, least recently used dropped first.
+MAX_CONVERSATIONS = 2000
+
 #: Login: failures allowed before a user is locked out, the first lockout, the longest.
 LOGIN_FREE_FAILURES = 4
 LOGIN_LOCK_SECONDS = 1.0
@@ -123,6 +126,25 @@ JS = """
     document.body.appendChild(tip);
   });
   document.addEventListener('mouseout', (e) => { if (marker(e) && tip) tip.remove(); });
+  // A new or growing answer: show its question at the top of the log, so a long answer is read from its start.
+  let seen = '';
+  const settle = () => {
+    const log = document.querySelector('#chat [role="log"]'); if (!log) return;
+    const users = log.querySelectorAll('[data-testid="user"]');
+    const bots = log.querySelectorAll('[data-testid="bot"]');
+    const last = bots.length ? bots[bots.length - 1].innerText.length : 0;
+    const now = users.length + ':' + bots.length + ':' + last;
+    if (now === seen || !users.length) { seen = now; return; }
+    seen = now;
+    const q = users[users.length - 1];
+    const top = q.getBoundingClientRect().top - log.getBoundingClientRect().top + log.scrollTop - 8;
+    log.scrollTop = Math.max(0, Math.min(top, log.scrollHeight - log.clientHeight));
+  };
+  const watch = setInterval(() => {
+    const chat = document.querySelector('#chat'); if (!chat) return;
+    clearInterval(watch);
+    new MutationObserver(() => requestAnimationFrame(settle)).observe(chat, {childList: true, subtree: true, characterData: true});
+  }, 200);
 }
 """
 
@@ -374,10 +396,16 @@ def corpus_examples(index: Any, limit: int = MAX_EXAMPLES) -> list[str]:
 
 @dataclass
 class Conversation:
-    """One browser's conversation: the library session and what the UI adds to each turn."""
+    """One browser's conversation: the library session and what the UI adds to each turn.
+
+    Kept on the server by ``key`` (the browser holds only the key), so a reload reopens it.
+    """
 
     session: ChatSession
-    scopes: list[tuple[str, ...]] = field(default_factory=list)  # each turn's filter, as titles
+    scopes: list[tuple[str, ...]] = field(default_factory=list)  # each answered turn's filter, as titles
+    asked: list[tuple[str, bool]] = field(default_factory=list)  # each question as typed; answered or not
+    messages: list[dict[str, Any]] = field(default_factory=list)  # the chat as last shown
+    run: int = 0  # bumped by each question and by Stop: an answer finishing under an older number was stopped
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -394,6 +422,40 @@ class Conversation:
                 f"{html.escape(plain(turn.question[:120]))}</summary>{inner}</details>"
             )
         return "\n".join(parts)
+
+    def rewind(self, questions: int) -> None:
+        """Forget every question from the ``questions``-th on (0: all), with its answer."""
+        kept = self.asked[:questions]
+        answered = sum(ok for _, ok in kept)
+        del self.session.history[answered:]
+        del self.scopes[answered:]
+        self.asked = kept
+
+
+def chat_index_of_question(messages: Sequence[dict[str, Any]], question: int) -> int:
+    """Where the ``question``-th user message (0-based) sits in the chat's message list."""
+    seen = -1
+    for i, message in enumerate(messages):
+        if message.get("role") == "user":
+            seen += 1
+            if seen == question:
+                return i
+    return len(messages)
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The text of a chat message as Gradio passes it back (a string, or a list of parts)."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
+    return ""
+
+
+def unescape_md(text: str) -> str:
+    """A question as typed from its shown (escaped) form, e.g. after an edit in the chat."""
+    return re.sub(r"\\([\\`*_\[\]<>&|#!$~])", r"\1", text)
 
 
 class LoginThrottle:
@@ -448,35 +510,53 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
     matrix = index.matrix
     titles = {d.doc_id: d.title for d in index.catalog.documents.values()}
     approaches = sorted(((plain(t), d) for d, t in titles.items()), key=lambda x: x[0].lower())
+    by_title = {plain(t).lower(): d for d, t in titles.items()}
     examples = corpus_examples(index)
     exports = Path(tempfile.mkdtemp(prefix="approach-bot-exports-"))
     api_sessions: OrderedDict[str, ChatSession] = OrderedDict()
-    api_lock = threading.Lock()
+    conversations: OrderedDict[str, Conversation] = OrderedDict()
+    lock = threading.Lock()
 
     def new_session() -> ChatSession:
         return ChatSession(index_dir, chroma_url=chroma_url)
 
-    def new_conversation() -> Conversation:
-        return Conversation(new_session())
+    def keep(convo: Conversation) -> None:
+        with lock:
+            conversations[convo.key] = convo
+            conversations.move_to_end(convo.key)
+            while len(conversations) > MAX_CONVERSATIONS:
+                conversations.popitem(last=False)
 
     def respond(
-        message: str, history: list[dict[str, Any]], convo: Conversation, scope: list[str] | None
+        message: str, history: list[dict[str, Any]], convo: Conversation | None, scope: list[str] | None
     ) -> Iterator[tuple[Any, ...]]:
         if not (message or "").strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()  # an empty Enter posts nothing
             return
+        if convo is None:
+            convo = Conversation(new_session())
+        keep(convo)
         session = convo.session
         scope = list(scope or [])
         scope_titles = tuple(plain(titles.get(d, d)) for d in scope)
         history = list(history or [])
         history.append({"role": "user", "content": md_text(message)})
         history.append({"role": "assistant", "content": "…"})
+        convo.asked.append((message, False))
+        convo.messages = history
+        convo.run += 1
+        run = convo.run
         yield "", history, gr.skip(), convo  # the box is cleared once; what is typed from now on stays
         turn = len(session.history) + 1
         try:
             for partial, answer in session.stream(message, doc_ids=scope or None):
+                if convo.run != run:  # Stop was pressed while the answer was being made
+                    if answer is not None and session.history and session.history[-1].answer is answer:
+                        session.history.pop()
+                    return
                 if answer is not None:
                     convo.scopes.append(scope_titles)
+                    convo.asked[-1] = (message, True)
                     history[-1] = {"role": "assistant", "content": chat_message(answer, turn, scope_titles)}
                     yield gr.skip(), history, convo.sources_html(), convo
                 elif session.llm is not None:  # only a language model is still writing; a grounded answer shows at once
@@ -486,15 +566,50 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
             history[-1] = {"role": "assistant", "content": f"⚠️ {md_text(str(exc))}"}
             yield gr.skip(), history, gr.skip(), convo
 
+    def ask_again(
+        question: int, text: str, history: list[dict[str, Any]], convo: Conversation | None, scope: list[str] | None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Forget the ``question``-th question (0-based) and all after it, then ask ``text`` in its place."""
+        if convo is None or question >= len(convo.asked):
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        convo.rewind(question)
+        history = list(history or [])[: chat_index_of_question(history or [], question)]
+        convo.messages = history
+        yield from respond(text, history, convo, scope)
+
+    def regenerate(history: list[dict[str, Any]], convo: Conversation | None, scope: list[str] | None) -> Iterator[tuple[Any, ...]]:
+        if convo is None or not convo.asked:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        last = len(convo.asked) - 1
+        yield from ask_again(last, convo.asked[last][0], history, convo, scope)
+
+    def edit(
+        history: list[dict[str, Any]], convo: Conversation | None, scope: list[str] | None, evt: gr.EditData
+    ) -> Iterator[tuple[Any, ...]]:
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        question = sum(1 for m in (history or [])[: int(index)] if m.get("role") == "user")
+        yield from ask_again(question, unescape_md(str(evt.value)), history, convo, scope)
+
+    def stopped(history: list[dict[str, Any]], convo: Conversation | None) -> list[dict[str, Any]]:
+        history = list(history or [])
+        if history and history[-1].get("role") == "assistant" and message_text(history[-1]).strip() == "…":
+            history[-1] = {"role": "assistant", "content": "*Stopped.*"}
+        if convo is not None:
+            convo.run += 1
+            convo.messages = history
+        return history
+
     def clear() -> tuple[Any, ...]:
         off = gr.DownloadButton(value=None, interactive=False)
-        return [], "", new_conversation(), off, off
+        return [], "", None, off, off, ""
 
-    def export(convo: Conversation) -> tuple[Any, Any]:
-        session = convo.session
-        if not session.history:
+    def export(convo: Conversation | None) -> tuple[Any, Any]:
+        if convo is None or not convo.session.history:
             off = gr.DownloadButton(value=None, interactive=False)
             return off, off
+        session = convo.session
         folder = exports / convo.key
         folder.mkdir(exist_ok=True)
         stem = f"approach-bot-{convo.started:%Y-%m-%d-%H%M}"
@@ -502,6 +617,14 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         md.write_text(export_markdown(session.history, convo.scopes), "utf-8")
         js.write_text(export_json(session.history, convo.scopes), "utf-8")
         return gr.DownloadButton(value=str(md), interactive=True), gr.DownloadButton(value=str(js), interactive=True)
+
+    def restore(key: str | None) -> tuple[Any, ...]:
+        """On page load: the conversation this browser had, if the server still holds it."""
+        with lock:
+            convo = conversations.get(key or "")
+        if convo is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return (convo.messages, convo.sources_html(), convo, *export(convo))
 
     def select_cell(evt: gr.SelectData) -> tuple[str, Any, Any]:
         row, col = (evt.index if isinstance(evt.index, (list, tuple)) else (evt.index, 0))[:2]
@@ -518,37 +641,58 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         value = evt.value
         return str(value.get("text", "") if isinstance(value, dict) else value or "")
 
-    def api_session(request: gr.Request | None) -> ChatSession:
+    def api_session(request: gr.Request | None, fresh: bool = False) -> ChatSession:
         key = getattr(request, "session_hash", None)
         if not key:
             return new_session()  # a caller without a session gets no shared history
-        with api_lock:
-            session = api_sessions.pop(key, None) or new_session()
+        with lock:
+            session = None if fresh else api_sessions.pop(key, None)
+            session = session or new_session()
             api_sessions[key] = session
+            api_sessions.move_to_end(key)
             while len(api_sessions) > MAX_API_SESSIONS:
                 api_sessions.popitem(last=False)
             return session
 
-    def chat(message: str, request: gr.Request) -> str:
-        """Answer a question (follow-ups use this client's conversation): the text with [n] markers, then its sources."""
+    def doc_ids(scope: list[str] | None) -> list[str] | None:
+        """The approaches a caller names (document ids or titles), or None for every approach."""
+        if not scope:
+            return None
+        ids = []
+        for name in scope:
+            doc_id = name if name in titles else by_title.get(plain(str(name)).strip().lower())
+            if doc_id is None:
+                raise BotError(f"no approach {name!r} in the index; use a document id or title from the filter")
+            ids.append(doc_id)
+        return ids
+
+    def chat(message: str, scope: list[str] | None = None, request: gr.Request = None) -> str:
+        """Answer a question (follow-ups use this client's conversation): the text with [n] markers, then its sources.
+        ``scope``: optional list of approaches (document ids or titles) to search, like the page's filter."""
         try:
-            return api_text(api_session(request).ask(message))
+            return api_text(api_session(request).ask(message, doc_ids=doc_ids(scope)))
         except BotError as exc:
             return f"error: {exc}"
 
-    def ask_json(message: str, request: gr.Request) -> dict:
-        """Answer a question; the Answer as JSON (text, citations, abstained, query)."""
+    def ask_json(message: str, scope: list[str] | None = None, request: gr.Request = None) -> dict:
+        """Answer a question; the Answer as JSON (text, citations, abstained, query). ``scope`` as for /chat."""
         try:
-            return api_session(request).ask(message).to_dict()
+            return api_session(request).ask(message, doc_ids=doc_ids(scope)).to_dict()
         except BotError as exc:
             return {"error": str(exc)}
+
+    def new_chat(request: gr.Request = None) -> str:
+        """Start a new conversation for this client: the next question has no history."""
+        api_session(request, fresh=True)
+        return "new conversation"
 
     theme = gr.themes.Default(
         font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
     )
     with gr.Blocks(title="approach-bot", analytics_enabled=False) as demo:
         gr.Markdown("## approach-bot\nAsk about AI-safety approaches — answers cite the rows of the documents' tables.")
-        convo = gr.State(new_conversation)
+        convo = gr.State(None)
+        saved = gr.BrowserState("", storage_key="approach-bot-conversation")
         target = gr.State(None)
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"):
@@ -558,11 +702,13 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
                             label="Conversation",
                             show_label=False,
                             height=460,
+                            autoscroll=False,  # the page scrolls to the start of a new answer instead (JS)
                             sanitize_html=True,
                             allow_tags=False,
                             latex_delimiters=[],
                             buttons=["copy", "copy_all"],
                             feedback_options=None,
+                            editable="user",
                             examples=[{"text": q} for q in examples],
                             placeholder="Ask about the approach documents, or pick an example:",
                             elem_id="chat",
@@ -579,6 +725,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
                             send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
                         with gr.Row():
                             new = gr.Button("New chat", elem_id="new-chat", size="sm", min_width=80)
+                            stop = gr.Button("Stop", elem_id="stop", size="sm", min_width=60)
                             md_button = gr.DownloadButton(
                                 "Export Markdown", elem_id="export-md", size="sm", min_width=80, interactive=False
                             )
@@ -612,23 +759,31 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
                 ask_cell = gr.Button("Ask the chat about this rating", elem_id="ask-cell", interactive=False)
 
         private: dict[str, Any] = {"api_visibility": "private"}
-        answer_io = ([box, chatbot, convo, scope], [box, chatbot, sources, convo])
+        answer_out = [box, chatbot, sources, convo]
+        answer_io = ([box, chatbot, convo, scope], answer_out)
+        answering = []
 
         def answered(event: Any) -> None:
-            event.then(export, convo, [md_button, json_button], **private)
+            answering.append(event)
+            event.then(export, convo, [md_button, json_button], **private).then(
+                lambda c: c.key if c else "", convo, saved, **private
+            )
 
         for trigger in (box.submit, send.click):
             answered(trigger(respond, *answer_io, trigger_mode="always_last", **private))
-        answered(
-            chatbot.example_select(pick_example, None, box, **private).then(respond, *answer_io, **private)
-        )
-        for reset in (new.click, chatbot.clear):
-            reset(clear, None, [chatbot, sources, convo, md_button, json_button], **private)
-        grid.select(select_cell, None, [details, target, ask_cell], **private)
+        answered(chatbot.example_select(pick_example, None, box, **private).then(respond, *answer_io, **private))
+        answered(chatbot.retry(regenerate, [chatbot, convo, scope], answer_out, **private))
+        answered(chatbot.edit(edit, [chatbot, convo, scope], answer_out, **private))
         answered(ask_cell.click(ask_about, target, [box, tabs], **private).then(respond, *answer_io, **private))
+        stop.click(stopped, [chatbot, convo], chatbot, cancels=answering, **private)
+        for reset in (new.click, chatbot.clear):
+            reset(clear, None, [chatbot, sources, convo, md_button, json_button, saved], **private)
+        grid.select(select_cell, None, [details, target, ask_cell], **private)
+        demo.load(restore, saved, [chatbot, sources, convo, md_button, json_button], **private)
         # Straight HTTP calls, not the queue: an answer takes tens of milliseconds.
         gr.api(chat, api_name="chat", queue=False)
         gr.api(ask_json, api_name="ask", queue=False)
+        gr.api(new_chat, api_name="new_chat", queue=False)
     demo.bot_theme = theme
     return demo
 
