@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from bot import messages
 from bot.answer import Answer, Citation, abstain
+from bot.embedding import Embedder
 from bot.errors import QuestionError
 from bot.llm import LLMComposer
 from bot.llm import configured as llm_setting
@@ -81,6 +82,14 @@ _STOP = set(
 )
 
 
+#: Openings that announce a new topic: the question stands on its own.
+_NEW_TOPIC = re.compile(
+    r"^\W*(?:switching gears|chang(?:e|ing) (?:of |the )?(?:subject|topic)|(?:a )?different (?:question|topic)|"
+    r"(?:a )?new (?:question|topic)|unrelated(?:ly)?|on (?:another|a different) (?:note|topic)|separately|"
+    r"by the way|btw|another question|one more (?:question|thing))\b",
+    re.I,
+)
+
 #: Words that point back at the subjects of the last answer ("which of the two…?").
 _BACK_REFERENCE = re.compile(
     r"\b(?:the two|both|either (?:one|of them)|each of them|which of (?:them|these|those|the two)|"
@@ -105,6 +114,8 @@ def _leans_on_history(plan: QueryPlan, known: Callable[[str], bool]) -> bool:
     """Whether a question needs the conversation to be understood. One whose
     own words are mostly unknown to the corpus stands on its own (off-topic)."""
     words = content_words(plan.residual)
+    if _NEW_TOPIC.search(plan.text):
+        return False  # "switching gears - …", "unrelated, but …"
     if words and sum(not known(w) for w in words) * 2 > len(words) and not plan.approaches:
         return False
     return bool(
@@ -197,6 +208,7 @@ class ChatSession:
         k: int = K,
         doc_ids: Collection[str] | None = None,
         llm: str | None = None,
+        embedder: Embedder | None = None,
     ):
         """Args:
             index_dir: the index folder (default ``BOT_INDEX_DIR`` or ``index``).
@@ -204,9 +216,11 @@ class ChatSession:
             k: how many fused hits an answer is composed from.
             doc_ids: limit every search to these documents.
             llm: ``provider:model`` to word answers with (default ``BOT_LLM``; none: grounded only).
+            embedder: the embedding model the index was built with (default the configured one).
         """
         self.index_dir = index_dir
         self.chroma_url = chroma_url
+        self.embedder = embedder
         self.k = k
         self.doc_ids = set(doc_ids) if doc_ids else None
         spec = llm if llm is not None else llm_setting()
@@ -215,7 +229,7 @@ class ChatSession:
 
     @property
     def index(self) -> Index:
-        return Index.open(self.index_dir, self.chroma_url)
+        return Index.open(self.index_dir, self.chroma_url, self.embedder)
 
     def reset(self) -> None:
         """Forget the conversation."""

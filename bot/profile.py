@@ -1,4 +1,4 @@
-"""The corpus profile: what is specific to one corpus, as data.
+r"""The corpus profile: what is specific to one corpus, as data.
 
 A profile is a YAML file: ``bot.yaml`` at the corpus root, or a file given
 with ``--profile`` / ``BOT_PROFILE``. Every key is optional; a corpus with no

@@ -135,6 +135,8 @@ class QueryReader:
             frequency.update(words | set(re.findall(r"[a-z][a-z0-9\-']+", chunk.section.lower())))
             for stemmed in {stem(w) for w in _words(" ".join(words))} & usage.keys():
                 usage[stemmed][chunk.doc_id] = usage[stemmed].get(chunk.doc_id, 0) + 1
+        for doc in docs:  # titles are the corpus' own words too
+            frequency.update(set(re.findall(r"[a-z][a-z0-9\-']+", doc.title.lower())))
         self.vocabulary = {w for w in frequency if len(w) > 2}
         self._frequency = frequency
         self._prefixed: dict[str, list[str]] = {}

@@ -1,0 +1,223 @@
+"""The failure patterns of answers on unseen wording, one test each, on made-up
+documents and a deterministic fake embedder (fast tier: no model is loaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import build_index
+from bot.chat import ChatSession
+from bot.retrieval import HybridRetriever, Index
+from tests.fakes import FakeEmbedder
+
+FAKE = FakeEmbedder()
+
+WIDGETS = """---
+title: Widget Safety
+description: Making widgets safe before they ship.
+---
+
+## Evaluation Summary
+
+| Dimension | Assessment | Notes |
+|-----------|------------|-------|
+| Tractability | Medium | Standards exist but adoption is slow |
+| Neglectedness | High | Few teams work on widget audits |
+
+## Key Mechanisms
+
+| Mechanism | Status | Notes |
+|-----------|--------|-------|
+| Factory audits | Already happening | Inspectors visit plants yearly |
+| Recall orders | Already happening | Regulators pull faulty batches |
+| Licensing | Proposed | Would need new legislation |
+
+## Crux 1: Is Widget Safety Feasible?
+
+| Feasible | Not feasible |
+|----------|--------------|
+| Few manufacturers | Supply chains are opaque |
+| Cheap inspections | Counterfeits evade audits |
+| Insurers demand it | Margins are thin |
+
+## Who Should Work on This?
+
+- Engineers with quality-control experience
+- People who enjoy fieldwork
+"""
+
+GADGETS = """---
+title: Gadget Oversight
+description: Watching gadgets once they are deployed.
+---
+
+## Evaluation Summary
+
+| Dimension | Assessment | Notes |
+|-----------|------------|-------|
+| Tractability | Low | Gadgets change faster than monitors |
+| Neglectedness | Medium | Some labs monitor gadgets |
+
+## Crux 1: Does Gadget Oversight Scale?
+
+| Scales | Does not scale |
+|--------|----------------|
+| Monitors get cheaper | Gadgets outnumber monitors |
+| Sampling works | Rare failures slip through |
+| Logs are automatic | Logs can be forged |
+"""
+
+LENSES = """---
+title: Interpretability Tools
+description: Looking inside gadgets to see how they decide.
+---
+
+## Techniques
+
+| Technique | What it finds |
+|-----------|---------------|
+| Probing | Which features a gadget represents |
+| Circuit tracing | How a decision is computed |
+"""
+
+
+@pytest.fixture(scope="module")
+def made_up(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three made-up approach pages indexed with the fake embedder."""
+    root = tmp_path_factory.mktemp("made-up")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "widget-safety.md").write_text(WIDGETS)
+    (corpus / "gadget-oversight.md").write_text(GADGETS)
+    (corpus / "interpretability-tools.md").write_text(LENSES)
+    build_index(corpus, root / "index", embedder=FAKE)  # type: ignore[arg-type]
+    return root / "index"
+
+
+def session(index: Path) -> ChatSession:
+    return ChatSession(index, embedder=FAKE)  # type: ignore[arg-type]
+
+
+def index_of(made_up: Path) -> Index:
+    return Index.open(made_up, embedder=FAKE)  # type: ignore[arg-type]
+
+
+# 1. Query "correction" never destroys words
+
+
+def test_an_abbreviation_of_a_corpus_term_is_kept_and_expanded(made_up: Path):
+    text, fixes = index_of(made_up).reader.correct("how far along is interp research?")
+    assert "interp " in text and "interpretability" in text
+    assert fixes == (("interp", "interpretability"),)
+
+
+def test_real_words_and_corpus_words_are_never_rewritten(made_up: Path):
+    reader = index_of(made_up).reader
+    for question in ("is the intern programme any good?", "are recall orders happening?", "what about gadgets?"):
+        assert reader.correct(question) == (question, ())
+    assert reader.mentions("an intern asked about gizmos and gadgetry") == []  # no name made out of real words
+
+
+def test_a_misspelling_is_corrected_towards_the_corpus_only_when_close(made_up: Path):
+    reader = index_of(made_up).reader
+    assert reader.correct("are factory audtis common?")[0] == "are factory audits common?"
+    assert reader.correct("what about qwzx?") == ("what about qwzx?", ())
+
+
+# 2. Paraphrases: a section's summary finds it when no single row holds the words
+
+
+def test_a_question_matching_a_section_but_no_single_row_finds_that_section(made_up: Path):
+    retriever = HybridRetriever(index_of(made_up))
+    hits = retriever.search("inspectors regulators legislation", k=3, expand_tables=False)
+    assert {h.chunk.section for h in hits} == {"Key Mechanisms"}
+
+
+# 3. Right page, right table
+
+
+def test_which_mechanisms_are_already_happening_gets_the_mechanisms_table(made_up: Path):
+    answer = session(made_up).ask("Which widget safety mechanisms are already happening?")
+    assert answer.citations[0].section == "Key Mechanisms"
+    assert "Factory audits" in answer.text and "Recall orders" in answer.text
+
+
+# 4. No padding; whole crux tables
+
+
+def test_a_rating_question_gets_the_rating_and_nothing_appended(made_up: Path):
+    answer = session(made_up).ask("How tractable is widget safety?")
+    assert "**Medium**" in answer.text and "adoption is slow" in answer.text
+    assert {c.section for c in answer.citations} == {"Evaluation Summary"}
+    assert "fieldwork" not in answer.text and "Crux" not in answer.text
+
+
+def test_a_crux_is_given_whole_with_a_lead_sentence(made_up: Path):
+    answer = session(made_up).ask("Does gadget oversight scale?")
+    first = answer.text.splitlines()[0]
+    assert "open question" in first and "[1]" in first
+    for side in ("Gadgets outnumber monitors", "Rare failures slip through", "Logs can be forged", "Sampling works"):
+        assert side in answer.text
+
+
+# 5. Near-topic questions are declined, naming what is not covered
+
+
+def test_a_specific_subject_the_pages_never_mention_is_declined_by_name(made_up: Path):
+    answer = session(made_up).ask("What does the Zorblax Act say about widget safety?")
+    assert answer.abstained and answer.citations == []
+    assert "Zorblax" in answer.text and "do not mention" in answer.text
+
+
+def test_a_number_the_evidence_lacks_is_declined(made_up: Path):
+    answer = session(made_up).ask("Did widget audits start in 1987?")
+    assert answer.abstained and "1987" in answer.text
+
+
+# 6. Follow-ups that stand on their own do not inherit the topic
+
+
+@pytest.mark.parametrize("follow_up", ["hello", "thanks!", "tell me a joke", "what's the weather in Paris?"])
+def test_small_talk_and_off_topic_follow_ups_get_no_topic_and_no_citations(made_up: Path, follow_up: str):
+    chat = session(made_up)
+    assert not chat.ask("Is widget safety feasible?").abstained
+    answer = chat.ask(follow_up)
+    assert answer.abstained and answer.citations == []
+    assert "Widget Safety" not in answer.query
+
+
+def test_a_real_follow_up_still_inherits_the_topic(made_up: Path):
+    chat = session(made_up)
+    chat.ask("Is widget safety feasible?")
+    answer = chat.ask("and how neglected is it?")
+    assert answer.citations and answer.citations[0].doc_id == "widget-safety"
+    assert "Few teams work on widget audits" in answer.text
+
+
+# 7. Comparisons keep every subject
+
+
+def test_a_comparison_answers_from_each_page(made_up: Path):
+    answer = session(made_up).ask("Compare widget safety and gadget oversight on tractability")
+    assert {c.doc_id for c in answer.citations[:2]} == {"widget-safety", "gadget-oversight"}
+    assert "adoption is slow" in answer.text and "faster than monitors" in answer.text
+
+
+def test_which_of_the_two_keeps_both_subjects(made_up: Path):
+    chat = session(made_up)
+    chat.ask("Compare widget safety and gadget oversight")
+    answer = chat.ask("which of the two is more neglected?")
+    assert {c.doc_id for c in answer.citations} == {"widget-safety", "gadget-oversight"}
+    assert "Few teams work on widget audits" in answer.text and "Some labs monitor gadgets" in answer.text
+
+
+# 8. It can describe itself
+
+
+def test_what_do_you_know_about_lists_the_pages_from_the_catalog(made_up: Path):
+    answer = session(made_up).ask("what approaches do you know about?")
+    for title in ("Widget Safety", "Gadget Oversight", "Interpretability Tools"):
+        assert title in answer.text
+    assert len({c.doc_id for c in answer.citations}) == 3
