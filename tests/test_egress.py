@@ -147,6 +147,29 @@ def test_a_serving_chat_reaches_nothing_outside(corpus: Path, tmp_path: Path):
     assert outside_attempts(trace) == [], "bot chat tried to reach outside:\n" + out.decode(errors="replace")[-2000:]
 
 
+@pytest.mark.slow
+def test_library_use_reaches_nothing_outside(corpus: Path, tmp_path: Path):
+    """A program that uses the API (no `bot` command to switch telemetry off first) and stays up."""
+    if not strace_works(tmp_path):
+        pytest.skip("strace cannot trace here (no ptrace permission)")
+    env, index, trace = clean_env(tmp_path), tmp_path / "index", tmp_path / "library.trace"
+    program = (
+        "import sys, time\n"
+        "from bot import ask, build_index\n"
+        "from bot.embedding import Embedder\n"
+        "Embedder.default().embed(['the model loads before anything else'])\n"
+        "build_index(sys.argv[1], sys.argv[2])\n"
+        "print(ask('how tractable is alpha?', index_dir=sys.argv[2]).text)\n"
+        f"time.sleep({SERVE_SECONDS})\n"
+    )
+    args = ["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", str(trace),
+            sys.executable, "-c", program, str(corpus), str(index)]  # fmt: skip
+    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Easy to test today" in done.stdout
+    assert outside_attempts(trace) == [], "library use tried to reach outside"
+
+
 def _stop(tracer: subprocess.Popen[bytes]) -> None:
     """Interrupt the traced program (strace, told to stop, would detach and leave it running)."""
     children = Path(f"/proc/{tracer.pid}/task/{tracer.pid}/children")
