@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,6 +55,9 @@ CARD_ROWS = 15
 
 #: Conversations kept on the server for reloads, least recently used dropped first.
 MAX_CONVERSATIONS = 2000
+
+#: Past conversations a browser lists (newest first).
+MAX_PAST = 20
 
 #: Login: failures allowed before a user is locked out, the first lockout, the longest.
 LOGIN_FREE_FAILURES = 4
@@ -196,14 +199,28 @@ def relevance(c: Citation, answer: Answer) -> str:
 
 
 def _row_label(c: Citation) -> str:
-    """What tells the cards of one table apart: the cited row's first cell."""
+    """What tells the cards of one section apart: the cited row's first cell, or the passage's first line."""
     if c.table is None or c.row is None or c.row >= len(c.table.rows):
-        return ""
-    first = next((cell for cell in c.table.rows[c.row] if cell.strip()), "")
-    return f" — {html.escape(plain(first[:80]))}" if first else ""
+        lines = citation_body(c).splitlines()
+        first = lines[0].strip() if lines else ""
+        first = first[:60] + "…" if len(first) > 60 else first
+    else:
+        first = next((cell for cell in c.table.rows[c.row] if cell.strip()), "")[:80]
+    return f" — {html.escape(plain(first))}" if first else ""
 
 
-def _card(c: Citation, answer: Answer, turn: int, open_: bool = False) -> str:
+def source_link(doc_id: str, url: str = "") -> str:
+    """Where a source comes from: a link to its page when the corpus profile names a site, else its file."""
+    if url.startswith(("https://", "http://")):
+        href = html.escape(url, quote=True)
+        return (
+            f'<div class="source-file"><a class="source-link" href="{href}" target="_blank" '
+            f'rel="noopener noreferrer nofollow">{html.escape(plain(url))}</a></div>'
+        )
+    return f'<div class="source-file">{html.escape(plain(doc_id))}.md</div>'
+
+
+def _card(c: Citation, answer: Answer, turn: int, open_: bool = False, url: str = "") -> str:
     esc = lambda s: html.escape(plain(s))  # noqa: E731
     summary = (
         f"<summary><b>[{c.n}]</b> {esc(c.title)} › {esc(c.section)}{_row_label(c)} "
@@ -213,7 +230,7 @@ def _card(c: Citation, answer: Answer, turn: int, open_: bool = False) -> str:
         body = f'<div class="passage">{esc(citation_body(c))}</div>'
     else:
         body = _table(c, esc)
-    file = f'<div class="source-file">{esc(c.doc_id)}.md</div>'
+    file = source_link(c.doc_id, url)
     opened = " open" if open_ else ""
     return f'<details class="source-card" id="source-{turn}-{c.n}"{opened}>{summary}{body}{file}</details>'
 
@@ -239,7 +256,9 @@ def _table(c: Citation, esc: Any) -> str:
     return f"<table><thead>{header}</thead><tbody>{body}</tbody></table>{note}"
 
 
-def render_answer_sources(answer: Answer, turn: int, scope_titles: Sequence[str] = ()) -> str:
+def render_answer_sources(
+    answer: Answer, turn: int, scope_titles: Sequence[str] = (), url_of: Callable[[str], str] | None = None
+) -> str:
     """One answer's numbered source cards (ids ``source-<turn>-<n>``), every string escaped."""
     parts = []
     if answer.query and answer.query != answer.question:
@@ -251,7 +270,9 @@ def render_answer_sources(answer: Answer, turn: int, scope_titles: Sequence[str]
         parts.append(f'<p class="search-details">Filter: {html.escape(plain(", ".join(scope_titles)))}</p>')
     if answer.abstained:
         parts.append('<p class="search-details">No source: the approach documents do not answer this.</p>')
-    parts.extend(_card(c, answer, turn, open_=c.n == 1) for c in answer.citations)
+    parts.extend(
+        _card(c, answer, turn, open_=c.n == 1, url=url_of(c.doc_id) if url_of else "") for c in answer.citations
+    )
     return "\n".join(parts)
 
 
@@ -390,6 +411,16 @@ def corpus_examples(index: Any, limit: int = MAX_EXAMPLES) -> list[str]:
     return list(dict.fromkeys(short + [q for q in others if len(q) < 80]))[:limit]
 
 
+def _site_urls(index: Any) -> Callable[[str], str] | None:
+    """A document's page on the corpus' site, when the index's profile names one."""
+    try:
+        profile = index.profile
+    except Exception:  # noqa: BLE001 - an index from before profiles: no links
+        log.debug("no corpus profile", exc_info=True)
+        return None
+    return profile.url if getattr(profile, "site", "") else None
+
+
 # ---------------------------------------------------------------------------
 # The app
 
@@ -406,6 +437,7 @@ class Conversation:
     asked: list[tuple[str, bool]] = field(default_factory=list)  # each question as typed; answered or not
     messages: list[dict[str, Any]] = field(default_factory=list)  # the chat as last shown
     run: int = 0  # bumped by each question and by Stop: an answer finishing under an older number was stopped
+    url_of: Callable[[str], str] | None = None  # a document's page on the corpus' site, if it has one
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -415,13 +447,18 @@ class Conversation:
         parts = []
         for n, turn in reversed(turns):
             scope = self.scopes[n - 1] if n - 1 < len(self.scopes) else ()
-            inner = render_answer_sources(turn.answer, n, scope)
+            inner = render_answer_sources(turn.answer, n, scope, self.url_of)
             opened = " open" if n == len(self.session.history) else ""
             parts.append(
                 f'<details class="turn-sources" id="turn-{n}"{opened}><summary>Q{n}: '
                 f"{html.escape(plain(turn.question[:120]))}</summary>{inner}</details>"
             )
         return "\n".join(parts)
+
+    def label(self) -> str:
+        first = plain(self.asked[0][0]) if self.asked else "(no question yet)"
+        first = " ".join(first.split())
+        return f"{self.started:%Y-%m-%d %H:%M} — {first[:60]}{'…' if len(first) > 60 else ''}"
 
     def rewind(self, questions: int) -> None:
         """Forget every question from the ``questions``-th on (0: all), with its answer."""
@@ -512,6 +549,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
     approaches = sorted(((plain(t), d) for d, t in titles.items()), key=lambda x: x[0].lower())
     by_title = {plain(t).lower(): d for d, t in titles.items()}
     examples = corpus_examples(index)
+    url_of = _site_urls(index)
     exports = Path(tempfile.mkdtemp(prefix="approach-bot-exports-"))
     api_sessions: OrderedDict[str, ChatSession] = OrderedDict()
     conversations: OrderedDict[str, Conversation] = OrderedDict()
@@ -534,7 +572,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()  # an empty Enter posts nothing
             return
         if convo is None:
-            convo = Conversation(new_session())
+            convo = Conversation(new_session(), url_of=url_of)
         keep(convo)
         session = convo.session
         scope = list(scope or [])
@@ -603,7 +641,43 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
 
     def clear() -> tuple[Any, ...]:
         off = gr.DownloadButton(value=None, interactive=False)
-        return [], "", None, off, off, ""
+        return [], "", None, off, off, gr.Dropdown(value=None)
+
+    def known(keys: list[str] | None) -> list[Conversation]:
+        with lock:
+            return [conversations[k] for k in keys or [] if isinstance(k, str) and k in conversations]
+
+    def past_menu(keys: list[str] | None, value: str | None = None) -> Any:
+        return gr.Dropdown(choices=[(c.label(), c.key) for c in known(keys)], value=value)
+
+    def remember(convo: Conversation | None, keys: list[str] | None) -> tuple[Any, Any]:
+        """After an answer: this conversation first in the browser's list of past ones."""
+        if convo is None or not convo.asked:
+            return gr.skip(), gr.skip()
+        keys = [convo.key, *[k for k in keys or [] if k != convo.key]][:MAX_PAST]
+        return keys, past_menu(keys, convo.key)
+
+    def show(convo: Conversation) -> tuple[Any, ...]:
+        return (convo.messages, convo.sources_html(), convo, *export(convo))
+
+    def reopen(key: str | None) -> tuple[Any, ...]:
+        with lock:
+            convo = conversations.get(key or "")
+        if convo is None:
+            return (gr.skip(),) * 5
+        return show(convo)
+
+    def delete(key: str | None, keys: list[str] | None, convo: Conversation | None) -> tuple[Any, ...]:
+        if not key:
+            return (gr.skip(),) * 7
+        with lock:
+            conversations.pop(key, None)
+        keys = [k for k in keys or [] if k != key]
+        if convo is not None and convo.key == key:
+            shown = clear()[:5]
+        else:
+            shown = (gr.skip(),) * 5
+        return (*shown, keys, past_menu(keys))
 
     def export(convo: Conversation | None) -> tuple[Any, Any]:
         if convo is None or not convo.session.history:
@@ -618,13 +692,12 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         js.write_text(export_json(session.history, convo.scopes), "utf-8")
         return gr.DownloadButton(value=str(md), interactive=True), gr.DownloadButton(value=str(js), interactive=True)
 
-    def restore(key: str | None) -> tuple[Any, ...]:
-        """On page load: the conversation this browser had, if the server still holds it."""
-        with lock:
-            convo = conversations.get(key or "")
-        if convo is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        return (convo.messages, convo.sources_html(), convo, *export(convo))
+    def restore(keys: list[str] | None) -> tuple[Any, ...]:
+        """On page load: this browser's latest conversation, if the server still holds it, and the list of its others."""
+        convos = known(keys if isinstance(keys, list) else [])
+        if not convos:
+            return (gr.skip(),) * 6
+        return (*show(convos[0]), past_menu([c.key for c in convos], convos[0].key))
 
     def select_cell(evt: gr.SelectData) -> tuple[str, Any, Any]:
         row, col = (evt.index if isinstance(evt.index, (list, tuple)) else (evt.index, 0))[:2]
@@ -692,7 +765,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
     with gr.Blocks(title="approach-bot", analytics_enabled=False) as demo:
         gr.Markdown("## approach-bot\nAsk about AI-safety approaches — answers cite the rows of the documents' tables.")
         convo = gr.State(None)
-        saved = gr.BrowserState("", storage_key="approach-bot-conversation")
+        saved = gr.BrowserState([], storage_key="approach-bot-conversations")  # this browser's conversation keys
         target = gr.State(None)
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat"):
@@ -732,6 +805,12 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
                             json_button = gr.DownloadButton(
                                 "Export JSON", elem_id="export-json", size="sm", min_width=80, interactive=False
                             )
+                        with gr.Accordion("Past conversations", open=False, elem_id="past"):
+                            with gr.Row():
+                                past = gr.Dropdown(
+                                    choices=[], label="Reopen", scale=4, elem_id="past-list", interactive=True
+                                )
+                                forget = gr.Button("Delete", elem_id="delete-chat", size="sm", scale=1, min_width=60)
                     with gr.Column(scale=2, elem_id="sources-column"):
                         gr.Markdown("### Sources")
                         sources = gr.HTML(elem_id="sources")
@@ -766,7 +845,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         def answered(event: Any) -> None:
             answering.append(event)
             event.then(export, convo, [md_button, json_button], **private).then(
-                lambda c: c.key if c else "", convo, saved, **private
+                remember, [convo, saved], [saved, past], **private
             )
 
         for trigger in (box.submit, send.click):
@@ -776,10 +855,13 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         answered(chatbot.edit(edit, [chatbot, convo, scope], answer_out, **private))
         answered(ask_cell.click(ask_about, target, [box, tabs], **private).then(respond, *answer_io, **private))
         stop.click(stopped, [chatbot, convo], chatbot, cancels=answering, **private)
+        shown = [chatbot, sources, convo, md_button, json_button]
         for reset in (new.click, chatbot.clear):
-            reset(clear, None, [chatbot, sources, convo, md_button, json_button, saved], **private)
+            reset(clear, None, [*shown, past], **private)
+        past.input(reopen, past, shown, **private)
+        forget.click(delete, [past, saved, convo], [*shown, saved, past], **private)
         grid.select(select_cell, None, [details, target, ask_cell], **private)
-        demo.load(restore, saved, [chatbot, sources, convo, md_button, json_button], **private)
+        demo.load(restore, saved, [*shown, past], **private)
         # Straight HTTP calls, not the queue: an answer takes tens of milliseconds.
         gr.api(chat, api_name="chat", queue=False)
         gr.api(ask_json, api_name="ask", queue=False)

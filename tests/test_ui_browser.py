@@ -601,6 +601,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     corpus = root / "corpus"
     corpus.mkdir()
     shutil.copy(CORPUS / "international-coordination.md", corpus)
+    (corpus / "bot.yaml").write_text("site: https://docs.example.org/\n", "utf-8")
     _hostile_pages(corpus, rows=1500)
     build_index(corpus, root / "index")
     yield from serving(root / "index")
@@ -683,6 +684,34 @@ def test_the_conversation_survives_a_reload(page: Any):
     assert "AI Control" in text
 
 
+def test_past_conversations_can_be_reopened_and_deleted(page: Any):
+    ask_and_wait(page, "is US-China cooperation possible?")
+    page.click("#new-chat")
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
+    ask_and_wait(page, "who should work on AI control?")
+    page.wait_for_timeout(500)
+    page.locator("#past").get_by_text("Past conversations").click()
+    page.click("#past-list input")
+    page.get_by_role("option", name=re.compile("is US-China cooperation possible")).click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#chat [data-testid=\"user\"]')].some(m => m.innerText.includes('US-China'))"
+    )
+    assert "Q1: is US-China cooperation possible?" in page.locator("#sources").inner_text()
+    text = ask_and_wait(page, "who should work on it?")  # the reopened conversation keeps its topic
+    assert "International Coordination" in text
+    page.click("#delete-chat")
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
+    page.wait_for_timeout(500)
+    page.click("#past-list input")
+    options = page.get_by_role("option").all_inner_texts()
+    assert len(options) == 1 and "who should work on AI control?" in options[0]
+    page.keyboard.press("Escape")
+    page.reload(wait_until="load")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#chat [data-testid=\"user\"]')].some(m => m.innerText.includes('AI control'))"
+    )
+
+
 def test_regenerate_and_edit_the_last_question(page: Any):
     ask_and_wait(page, "is US-China cooperation possible?")
     page.locator("#chat").get_by_role("button", name="Retry").click()
@@ -756,3 +785,12 @@ def test_the_api_takes_a_scope_and_starts_new_conversations(server: str):
     client.predict("is US-China cooperation possible?", api_name="/chat")
     client.predict(api_name="/new_chat")
     assert "do you mean?" in client.predict("who should work on it?", api_name="/chat")
+
+
+def test_a_source_card_links_to_its_page_on_the_corpus_site(hostile: Any):
+    """Habit: the card opens the source page (its site URL from the corpus profile), in a new tab."""
+    ask_and_wait(hostile, "is US-China cooperation possible?")
+    link = hostile.locator("#source-1-1 a.source-link")
+    assert link.get_attribute("href") == "https://docs.example.org/international-coordination/"
+    assert link.get_attribute("target") == "_blank" and "noopener" in (link.get_attribute("rel") or "")
+    assert hostile.outside == []
