@@ -414,9 +414,8 @@ def test_a_question_is_shown_as_typed_and_its_html_does_nothing(page: Any, serve
     assert page.evaluate("() => window.__typed") is None
 
 
-@pytest.mark.xfail(reason="bot/answer.py: the lines after a passage's first line carry no marker", strict=False)
 def test_every_statement_of_an_answer_is_cited(page: Any):
-    """Defect 9 (library): every list item holds a marker, or its list follows a cited lead-in."""
+    """Defect 9 (fixed in bot/answer.py): every list item holds a marker, or its list follows a cited lead-in."""
     ask_and_wait(page, "why is international coordination hard?")
     uncited = page.evaluate(
         """() => { const m = [...document.querySelectorAll('#chat [data-testid="bot"]')].pop();
