@@ -54,7 +54,11 @@ MAX_SOURCE_TURNS = 20
 CARD_ROWS = 15
 
 #: Conversations kept on the server for reloads, least recently used dropped first.
-MAX_CONVERSATIONS = 2000
+MAX_CONVERSATIONS = 500
+
+#: A question is cut to this many characters at the edge, before it is stored, searched or echoed
+#: (the library then searches at most its own ``MAX_QUESTION_CHARS`` of it, with a notice).
+MAX_MESSAGE_CHARS = 4000
 
 #: Past conversations a browser lists (newest first).
 MAX_PAST = 20
@@ -571,6 +575,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         if not (message or "").strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()  # an empty Enter posts nothing
             return
+        message = message[:MAX_MESSAGE_CHARS]
         if convo is None:
             convo = Conversation(new_session(), url_of=url_of)
         keep(convo)
@@ -743,14 +748,14 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         """Answer a question (follow-ups use this client's conversation): the text with [n] markers, then its sources.
         ``scope``: optional list of approaches (document ids or titles) to search, like the page's filter."""
         try:
-            return api_text(api_session(request).ask(message, doc_ids=doc_ids(scope)))
+            return api_text(api_session(request).ask(str(message)[:MAX_MESSAGE_CHARS], doc_ids=doc_ids(scope)))
         except BotError as exc:
             return f"error: {exc}"
 
     def ask_json(message: str, scope: list[str] | None = None, request: gr.Request = None) -> dict:
         """Answer a question; the Answer as JSON (text, citations, abstained, query). ``scope`` as for /chat."""
         try:
-            return api_session(request).ask(message, doc_ids=doc_ids(scope)).to_dict()
+            return api_session(request).ask(str(message)[:MAX_MESSAGE_CHARS], doc_ids=doc_ids(scope)).to_dict()
         except BotError as exc:
             return {"error": str(exc)}
 
@@ -793,7 +798,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
                                 scale=5,
                                 min_width=120,
                                 elem_id="question",
-                                max_length=4000,
+                                max_length=MAX_MESSAGE_CHARS,
                             )
                             send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
                         with gr.Row():

@@ -793,3 +793,14 @@ def test_a_source_card_links_to_its_page_on_the_corpus_site(hostile: Any):
     assert link.get_attribute("href") == "https://docs.example.org/international-coordination/"
     assert link.get_attribute("target") == "_blank" and "noopener" in (link.get_attribute("rel") or "")
     assert hostile.outside == []
+
+
+def test_an_over_long_question_is_cut_before_it_is_stored_or_echoed(server: str):
+    from gradio_client import Client
+
+    from bot.ui import MAX_MESSAGE_CHARS
+
+    client = Client(server, verbose=False)
+    data = client.predict("is US-China cooperation possible? " + "very " * 200_000, api_name="/ask")
+    assert len(data["question"]) <= MAX_MESSAGE_CHARS
+    assert data["notice"]  # the library still says it searched only the beginning
