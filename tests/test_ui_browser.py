@@ -804,3 +804,31 @@ def test_an_over_long_question_is_cut_before_it_is_stored_or_echoed(server: str)
     data = client.predict("is US-China cooperation possible? " + "very " * 200_000, api_name="/ask")
     assert len(data["question"]) <= MAX_MESSAGE_CHARS
     assert data["notice"]  # the library still says it searched only the beginning
+
+
+def test_a_language_models_answer_streams_as_it_is_written(page: Any, monkeypatch: pytest.MonkeyPatch):
+    """Defect 14's other half: what a language model is still writing is shown as it comes."""
+    import time
+
+    from bot.llm import LLMComposer
+    from tests.llm_double import FakeOpenAIServer
+
+    stream = LLMComposer.stream
+
+    def paced(self: Any, grounded: Any) -> Any:
+        for partial, answer in stream(self, grounded):
+            if answer is None:
+                time.sleep(0.08)  # a model writes at its own pace
+            yield partial, answer
+
+    monkeypatch.setattr(LLMComposer, "stream", paced)
+    reply = "Cooperation is possible because both sides fear catastrophe [1] though many doubt it [2] today."
+    with FakeOpenAIServer(reply) as double:
+        monkeypatch.setenv("BOT_LLM", "openai:test-double")
+        monkeypatch.setenv("OPENAI_BASE_URL", double.url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        text, lengths = ask(page, "is US-China cooperation possible?", watch=True)
+    growing = sorted(set(n for n in lengths if n > 2))
+    assert len(growing) >= 3, f"the model's answer did not stream: {lengths}"
+    assert "fear catastrophe [1]" in text
+    assert page.locator('#chat a[href="#source-1-1"]').count() >= 1
