@@ -18,6 +18,7 @@ from typing import Any
 
 from bot import config
 from bot.embedding import Embedder
+from bot.errors import IndexCorruptError
 from bot.lexical import Catalog, Headings, Lexical, Vectors, load_generation
 from bot.markdown import SUMMARY_KINDS, Chunk
 from bot.matrix import Matrix, build_matrix
@@ -70,6 +71,7 @@ class Index:
     """An opened index. Use :meth:`open`, which caches one per folder."""
 
     def __init__(self, index_dir: Path, chroma_url: str | None, embedder: Embedder):
+        stamp = _stamp(index_dir)  # before the manifest is read: a re-index meanwhile shows at the next open
         manifest = require_manifest(index_dir)
         manifest.check(embedder.name, identity=embedder.identity)  # two models under one name differ here
         url = chroma_url or manifest.chroma_url or None
@@ -89,7 +91,7 @@ class Index:
         except BaseException:
             embedder.settle()  # a process leaving while the model loads in a thread can abort
             raise
-        self._stamp = _stamp(index_dir)
+        self._stamp = stamp
         self._reader: QueryReader | None = None
         self._matrix: Matrix | None = None
         self._profile: Profile | None = None
@@ -136,7 +138,14 @@ class Index:
             cached = cls._cache.get(key)
             if cached is not None and cached._stamp == _stamp(index_dir) and cached.embedder == embedder:
                 return cached
-            opened = cls._cache[key] = cls(index_dir, url or None, embedder)
+            stamp = _stamp(index_dir)
+            try:
+                opened = cls(index_dir, url or None, embedder)
+            except IndexCorruptError:
+                if _stamp(index_dir) == stamp:
+                    raise
+                opened = cls(index_dir, url or None, embedder)  # a re-index removed what it was reading: read the new one
+            cls._cache[key] = opened
             return opened
 
     @classmethod

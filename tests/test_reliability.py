@@ -470,3 +470,42 @@ def test_bot_index_restores_a_damaged_store_from_the_index_vectors(tmp_path: Pat
     opened = Index.open(index)
     assert opened.store.count() == opened.manifest.chunks
     assert "zebra marker one" in ChatSession(index).ask("how tractable is Approach Zebra?").text
+
+
+# -- a reader opening the index while a re-index switches it
+
+
+def _racing_load(monkeypatch: pytest.MonkeyPatch, corpus: Path, index: Path, after: bool) -> None:
+    """The first generation load of this process meets a re-index: before it reads (the
+    generation it was told of is deleted under it) or just after (it read the old one whole)."""
+    from bot import build_index, retrieval
+
+    real = retrieval.load_generation
+    raced: list[bool] = []
+
+    def racing(index_dir: Path, generation: str):  # noqa: ANN202
+        loaded = real(index_dir, generation) if after else None
+        if not raced:
+            raced.append(True)
+            write_corpus(corpus, 3, "two")
+            build_index(corpus, index)  # another writer switches the manifest and deletes the old generation
+        return loaded if after else real(index_dir, generation)
+
+    monkeypatch.setattr(retrieval, "load_generation", racing)
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["generation-deleted-while-opening", "switched-just-after"])
+def test_a_reader_opening_during_a_reindex_gets_the_new_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: bool
+):
+    from bot import build_index
+    from bot.retrieval import Index
+
+    corpus, index = write_corpus(tmp_path / "corpus", 3, "one"), tmp_path / "index"
+    build_index(corpus, index)
+    Index.forget()
+    _racing_load(monkeypatch, corpus, index, after)
+    first = Index.open(index)  # raised "the lexical index … is unreadable" when the generation went under it
+    texts = " ".join(c.text for c in Index.open(index).catalog.chunks.values())  # the next question
+    assert "zebra marker two" in texts, "the reader kept the old index after the manifest changed"
+    assert first is not None
