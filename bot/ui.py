@@ -1,12 +1,15 @@
 """The chat web UI (Gradio), a thin edge over :class:`~bot.chat.ChatSession`.
 
 * Chat tab: answers whose ``[n]`` markers open that answer's own source card
-  (the cited row highlighted in its table), the standalone query on demand,
-  example questions from the indexed corpus, "new chat", a filter to chosen
-  approaches, and export of the conversation as Markdown or JSON.
+  (the cited row highlighted in its table, a preview on hover), the standalone
+  query on demand, example questions from the indexed corpus, Stop, Retry and
+  edit-and-resend, "new chat", past conversations (kept on the server, so a
+  reload reopens them), a filter to chosen approaches, and export of the
+  conversation as Markdown or JSON.
 * Approach map tab: approaches × dimensions from the Evaluation Summaries,
   colour-coded; selecting a cell shows its note and source, or asks the chat.
-* ``/chat`` and ``/ask`` API endpoints for gradio_client.
+* ``/chat`` and ``/ask`` (each with an optional ``scope``) and ``/new_chat``
+  API endpoints for gradio_client; no other endpoint is exposed.
 
 Every browser (and API) session has its own ChatSession. Everything shown is
 inert: document text and questions are escaped (HTML, markdown images, LaTeX,
@@ -91,7 +94,6 @@ CSS = """
 #approach-map table {table-layout: fixed; width: 100%;}
 #approach-map th, #approach-map td {overflow-wrap: break-word;}
 @media (max-width: 700px) {
-  .main {padding-left: 8px !important; padding-right: 8px !important;}
   #approach-map th, #approach-map td {font-size: 11px; padding: 1px 2px;}
   #approach-map .cell-wrap {padding: 4px 2px;}
 }
@@ -169,8 +171,10 @@ def plain(text: str) -> str:
 
 
 def md_text(text: str) -> str:
-    """Text shown exactly as written where markdown is rendered: no HTML, link, image or LaTeX."""
-    return _MD_SPECIAL.sub(r"\\\1", plain(text))
+    """Text shown exactly as written where markdown is rendered: no HTML, link, image, LaTeX, list or rule."""
+    text = _MD_SPECIAL.sub(r"\\\1", plain(text))
+    text = re.sub(r"(?m)^(\s*)([-+=])", r"\1\\\2", text)  # "- x", "---", "===" at a line's start
+    return re.sub(r"(?m)^(\s*\d+)([.)])", r"\1\\\2", text)  # "1. x"
 
 
 def safe_markdown(text: str) -> str:
@@ -496,7 +500,7 @@ def message_text(message: dict[str, Any]) -> str:
 
 def unescape_md(text: str) -> str:
     """A question as typed from its shown (escaped) form, e.g. after an edit in the chat."""
-    return re.sub(r"\\([\\`*_\[\]<>&|#!$~])", r"\1", text)
+    return re.sub(r"\\([\\`*_\[\]<>&|#!$~+=.)-])", r"\1", text)
 
 
 class LoginThrottle:
