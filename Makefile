@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORPUS ?= corpus
 INDEX ?= index
+# a corpus profile (YAML); empty: <corpus>/bot.yaml when there is one
+PROFILE ?=
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
@@ -26,10 +28,10 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 chat: install
-	$(BIN)/bot chat --corpus $(CORPUS) --index $(INDEX) --host $(HOST) --port $(PORT)
+	$(BIN)/bot chat --corpus $(CORPUS) --index $(INDEX) $(if $(PROFILE),--profile $(PROFILE)) --host $(HOST) --port $(PORT)
 
 index: install
-	$(BIN)/bot index --corpus $(CORPUS) --index $(INDEX)
+	$(BIN)/bot index --corpus $(CORPUS) --index $(INDEX) $(if $(PROFILE),--profile $(PROFILE))
 
 # The browser tests drive Debian's Chromium; install it when we can (root with apt-get),
 # otherwise those tests skip and say why.

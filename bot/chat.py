@@ -310,7 +310,7 @@ class ChatSession:
         if not plan.approaches and _moves_on(plan):
             return plan  # "What about formal verification, …?" names a new subject in other words
         cited = _cited_documents(previous.answer.citations)
-        if not plan.approaches and plan.contrast and len(cited) >= 2:
+        if not plan.approaches and _BACK_REFERENCE.search(plan.residual) and len(cited) >= 2:
             # "which of the two is more tractable?": every subject of the last answer
             titles = ", ".join(reader.titles.get(d, d) for d in cited)
             return replace(plan, query=f"{plan.text} ({titles})", approaches=tuple(cited))

@@ -87,7 +87,7 @@ class Catalog:
         if out is None:
             out = {}
             for chunk in sorted(self._by_doc.get(doc_id, ()), key=lambda c: c.position):
-                if chunk.kind not in SUMMARY_KINDS:  # summaries and windows are searched, never cited
+                if chunk.kind not in SUMMARY_KINDS:  # windows are searched, never cited
                     out.setdefault(chunk.section, []).append(chunk)
             self._sections[doc_id] = out
         return out

@@ -37,26 +37,23 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 
 OVERVIEW = "Overview"
 
-#: A section's summary chunk holds about this many characters (what the
-#: embedding model reads): it finds a section whose meaning matches a question
-#: when no single row's words do.
-SECTION_SUMMARY_CHARS = 1000
-
 #: Front matter keys whose text summarises the page (the page-level passage).
 SUMMARY_KEYS = ("description", "llmSummary", "summary")
 
 TableKind = Literal["assessment", "crux", "summary", "table"]
-#: A window chunk holds about this many characters of the page as read, and
-#: overlaps the next by :data:`WINDOW_OVERLAP`: like the standard 1,000/200
-#: splitter, it carries a page's context, which finds the right page for
-#: questions worded unlike any row.
+#: A window chunk holds about this many characters of the page as read
+#: (headings, passages, rows), and overlaps the next by :data:`WINDOW_OVERLAP`:
+#: like the standard 1,000/200 splitter, it carries a page's context, which
+#: finds the right page and table for questions worded unlike any single row.
+#: (Per-section summaries were tried beside the windows and measured worse on
+#: the dev prompts.)
 WINDOW_CHARS = 1000
 WINDOW_OVERLAP = 200
 
-#: ``section`` (a section's summary) and ``window`` chunks are searched, never
-#: cited: a hit on one counts for the rows and passages it holds (``members``).
-ChunkKind = Literal["row", "passage", "section", "window"]
-SUMMARY_KINDS = ("section", "window")
+#: ``window`` chunks are searched, never cited: a hit on one counts for the
+#: rows and passages it holds (``members``).
+ChunkKind = Literal["row", "passage", "window"]
+SUMMARY_KINDS = ("window",)
 
 #: A work a passage links to: (title, URL).
 Reference = tuple[str, str]
@@ -112,7 +109,7 @@ class Chunk:
     table: Table | None = None
     row: int | None = None
     refs: tuple[Reference, ...] = ()  # the works this passage links to
-    members: tuple[str, ...] = ()  # of a section or window chunk: the ids of the chunks it holds
+    members: tuple[str, ...] = ()  # of a window chunk: the ids of the chunks it holds
 
     @property
     def cells(self) -> tuple[tuple[str, str], ...]:
@@ -749,37 +746,10 @@ def _chunk(
                     add("row", " | ".join(pairs), table, n, links)
     flush()
     cited = list(chunks)
-    for sec, body, members in _section_summaries(cited):
-        add("section", body, sec=sec, members=members)
     for sec, body, members in _windows(cited):
         add("window", body, sec=sec, members=members)
     _warn_pipe_paragraphs(blocks, warnings)
     return chunks, tables
-
-
-def _section_summaries(chunks: Sequence[Chunk]) -> list[tuple[str, str, tuple[str, ...]]]:
-    """A summary text for each section holding a table or several passages:
-    its passages and rows together, cut at :data:`SECTION_SUMMARY_CHARS`;
-    with the ids of the section's chunks."""
-    by_section: dict[str, list[Chunk]] = {}
-    for chunk in chunks:
-        by_section.setdefault(chunk.section, []).append(chunk)
-    out = []
-    for sec, members in by_section.items():
-        if len(members) < 2:
-            continue  # one passage already is the section
-        parts: list[str] = []
-        table_id = None
-        for chunk in members:
-            if chunk.table is not None and chunk.table.table_id != table_id:
-                table_id = chunk.table.table_id
-                parts.append(" | ".join(chunk.table.headers) + ":")
-            parts.append(" | ".join(c for _, c in chunk.cells if c) if chunk.table is not None else chunk.body)
-        body = "\n".join(parts)
-        if len(body) > SECTION_SUMMARY_CHARS:
-            body = body[:SECTION_SUMMARY_CHARS].rsplit(" ", 1)[0]
-        out.append((sec, body, tuple(c.chunk_id for c in members)))
-    return out
 
 
 def _windows(chunks: Sequence[Chunk]) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -805,8 +775,9 @@ def _windows(chunks: Sequence[Chunk]) -> list[tuple[str, str, tuple[str, ...]]]:
             size += len(units[end][0]) + 1
             end += 1
         piece = units[start:end]
-        body = "\n".join(t for t, _ in piece)[: WINDOW_CHARS + WINDOW_OVERLAP]
-        out.append((piece[0][1].section, body, tuple(c.chunk_id for _, c in piece)))
+        if len(piece) > 1:  # a window of one passage would be that passage again
+            body = "\n".join(t for t, _ in piece)[: WINDOW_CHARS + WINDOW_OVERLAP]
+            out.append((piece[0][1].section, body, tuple(c.chunk_id for _, c in piece)))
         if end >= len(units):
             break
         back, kept = end, 0  # the next window starts ~WINDOW_OVERLAP characters back

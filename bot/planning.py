@@ -78,7 +78,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         rankings += retriever.ranked(query, targets, headings=True)
         rankings.append(_document_ranking(index, documents[:2]))
     if plan.cues:
-        rankings.append(_cue_ranking(index, plan, targets[:1] if not approaches else approaches))
+        rankings.append(_cue_ranking(index, plan, targets[:1] if not approaches else approaches, rankings))
     hits = retriever.fuse(rankings, k)
     if not hits:
         return _decline(index, question, query, (), documents)
@@ -194,13 +194,17 @@ def _document_ranking(index: Index, documents: Sequence[tuple[str, float]]) -> R
     return Ranking("document", items, weight=DOCUMENT_WEIGHT, tied=True)
 
 
-def _cue_ranking(index: Index, plan: QueryPlan, doc_ids: Sequence[str]) -> Ranking:
-    """The chunks of sections whose heading the question's wording points at."""
+def _cue_ranking(index: Index, plan: QueryPlan, doc_ids: Sequence[str], support: Sequence[Ranking] = ()) -> Ranking:
+    """The chunks of sections whose heading the question's wording points at,
+    among the sections the search itself found (a cue word alone, such as
+    "risk", does not pull in a section nothing else points to)."""
+    found = {cid for ranking in support for cid, _ in ranking.items}
+    sections = {(c.doc_id, c.section) for cid in found if (c := index.catalog.chunks.get(cid))}
     items = [
         (chunk.chunk_id, 1.0)
         for doc_id in doc_ids
         for section, chunks in index.catalog.sections(doc_id).items()
-        if cue_matches(plan.cues, section)
+        if cue_matches(plan.cues, section) and (not support or (doc_id, section) in sections)
         for chunk in chunks
     ]
     return Ranking("cue", items, weight=CUE_WEIGHT, tied=True)
@@ -239,7 +243,7 @@ def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc
     retriever.prepare([text, plan.search_text])
     rankings = retriever.ranked(text, {doc_id}, headings=True) + retriever.ranked(plan.search_text, {doc_id})
     if plan.cues:
-        rankings.append(_cue_ranking(index, plan, [doc_id]))
+        rankings.append(_cue_ranking(index, plan, [doc_id], rankings))
     hits = retriever.fuse(rankings, 4)
     return _demote_overview(hits)
 

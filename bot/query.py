@@ -387,7 +387,7 @@ _FACT_QUESTION = re.compile(
 )
 #: Wording that compares things: answered from each of them.
 _CONTRAST = re.compile(
-    r"\b(?:vs\.?|versus|compar\w*|differ(?:s|ence|ences)?\b|both|the two|either of|which (?:one|of (?:them|these|those|the two)))\b"
+    r"\b(?:vs\.?|versus|compar\w*|differ(?:s|ence|ences)?\b|(?:how|in what way) (?:do|does) \w+(?: \w+)? and \w+)"
 )
 _COMMON_ACRONYMS = {"AI", "AIS", "AGI", "ASI", "LLM", "LLMS", "ML", "I"}
 

@@ -76,7 +76,8 @@ def test_index_and_ask_through_the_server(chroma_url: str, corpus_copy: Path, tm
     seed.write_text(seed.read_text("utf-8").replace("Engagement is superficial", "Engagement is for show"), "utf-8")
     (corpus_copy / "ai-control.md").unlink()
     again = build_index(corpus_copy, index, chroma_url=chroma_url)
-    assert again.updated == 1 and again.embedded == 1 and again.removed > 20 and again.added == 0
+    # the edited row and the window(s) holding it; the deleted page's chunks
+    assert 2 <= again.updated == again.embedded <= 3 and again.removed > 20 and again.added == 0
     assert VectorStore(index, chroma_url, manifest["collection"]).count() == again.chunks
 
 

@@ -28,8 +28,8 @@ def test_incremental_counts_after_an_edit_and_a_deletion(corpus_copy: Path, tmp_
     seed.write_text(seed.read_text("utf-8").replace("Engagement is superficial", "Engagement is for show"), "utf-8")
     after = parse_document(seed.read_bytes(), "international-coordination").chunks
     changed = [c for b, c in zip(before, after) if b.chunk_id != c.chunk_id]
-    # the edited row, and the summaries that quote it: its section's and its window(s)
-    assert [c.kind for c in changed if c.kind not in SUMMARY_KINDS] == ["row"] and len(changed) <= 4
+    # the edited row, and the window(s) that quote it
+    assert [c.kind for c in changed if c.kind not in SUMMARY_KINDS] == ["row"] and len(changed) <= 3
     edited = build_index(corpus_copy, index)
     assert (edited.added, edited.updated, edited.removed, edited.embedded) == (0, len(changed), 0, len(changed))
     assert edited.unchanged == first.chunks - len(changed)
@@ -58,9 +58,8 @@ def test_a_row_edited_away_is_deleted_from_the_store(corpus_copy: Path, tmp_path
     text = seed.read_text("utf-8").replace("| China engaging on safety | Engagement is superficial |\n", "")
     seed.write_text(text, "utf-8")
     stats = build_index(corpus_copy, index)
-    # later chunks moved up: their vectors are reused; only the summaries that quoted the row
-    # (its section's and its window's) are embedded again
-    assert stats.removed >= 1 and stats.embedded <= 3
+    # later chunks moved up: their vectors are reused; only the window(s) that quoted the row are embedded again
+    assert stats.removed >= 1 and stats.embedded <= 2
     catalog = Index.open(index).catalog
     assert not any("China engaging on safety" in c.text for c in catalog.chunks.values())
     assert VectorStore(index).count() == stats.chunks
@@ -114,7 +113,7 @@ def test_re_indexing_parses_only_the_changed_file(corpus_copy: Path, tmp_path: P
     seed.write_text(seed.read_text("utf-8").replace("Engagement is superficial", "Engagement is for show"), "utf-8")
     edited = build_index(corpus_copy, index)
     assert parsed == ["international-coordination"]
-    assert edited.chunks == first.chunks and 1 <= edited.updated == edited.embedded <= 4  # the row and its summaries
+    assert edited.chunks == first.chunks and 1 <= edited.updated == edited.embedded <= 3  # the row and its window(s)
     # what the loader said of an unchanged file is said again
     assert [p.message for p in edited.problems if p.path == "mojibake.md"] == [
         p.message for p in first.problems if p.path == "mojibake.md"

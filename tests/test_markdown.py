@@ -86,9 +86,9 @@ def test_chunk_ids_are_stable_and_change_only_with_content():
     chunks = parse_document(edited, "d").chunks
     changed = [c for a, c in zip(first, chunks) if a != c.chunk_id]
     assert len(first) == len(chunks)
-    # the edited row, and the summaries that quote it: its section's and its window(s)
+    # the edited row, and the window(s) that quote it
     kinds = sorted(c.kind for c in changed)
-    assert kinds[:2] == ["row", "section"] and set(kinds[2:]) == {"window"} and len(kinds) <= 4
+    assert kinds[0] == "row" and set(kinds[1:]) == {"window"} and len(kinds) <= 3
     assert all("cosmetic" in c.body for c in changed)
 
 
