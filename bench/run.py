@@ -11,11 +11,16 @@ Every figure is a ratio measured side by side in the same process and run:
   the model and encoding once;
 * peak RSS of a process that opens the index and answers questions.
 
-    .venv/bin/python bench/run.py --sizes approaches,1000,10000,1000docs,100000 [--naive-up-to N] [--pure-up-to N] [--out FILE]
+    .venv/bin/python bench/run.py --sizes approaches,wiki,1000,10000,1000docs,100000 [--naive-up-to N] [--pure-up-to N] [--out FILE]
 
-A size is a number of chunks (synthetic documents of ~35 chunks each) or
+A size is a number of chunks (synthetic documents of ~35 chunks each),
 ``<n>docs``, a synthetic corpus of n documents measured for build, ask and
-re-index only.
+re-index only, ``approaches`` (../shared/approaches) or ``wiki`` (a temporary
+copy of ../shared/wiki/docs with its data folder, indexed with
+profiles/wiki.yaml; one page is edited for the re-index figure). For the
+largest corpus it also measures a cold ``bot ask`` and the peak RSS of a
+process answering from it, and of a real ``bot chat`` server answering 30
+questions over HTTP.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 SHARED = ROOT.parent / "shared" / "approaches"
+WIKI = ROOT.parent / "shared" / "wiki"
+WIKI_PROFILE = ROOT / "profiles" / "wiki.yaml"
 K = 30  # the depth of the dense query, in ask() and in the floor
 
 
@@ -89,10 +96,12 @@ def measure(
     edit: bool,
     pure: bool = True,
     reuse: bool = False,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     from bot import ChatSession, build_index
     from bot.embedding import Embedder
     from bot.markdown import load_corpus
+    from bot.profile import load_profile
     from bot.retrieval import Index
 
     import chromadb  # noqa: F401 - imported before timing, like the model is warmed
@@ -100,14 +109,15 @@ def measure(
 
     embedder = Embedder.default()
     embedder.embed(["warm up"])
-    texts = [c.text for d in load_corpus(corpus).documents for c in d.chunks]
+    chosen = load_profile(corpus, profile)
+    texts = [c.text for d in load_corpus(corpus, profile=chosen).documents for c in d.chunks]
     index_dir = work / f"index-{name}"
     if reuse and (index_dir / "manifest.json").is_file():  # --reuse: ask, naive and RSS figures only
         pure_ms = build = float("nan")
         edit = False
     else:
         pure_ms = timed(lambda: embedder.embed(texts)) if pure else float("nan")
-        build = timed(lambda: build_index(corpus, index_dir, embedder=embedder))
+        build = timed(lambda: build_index(corpus, index_dir, embedder=embedder, profile=chosen))
     row: dict[str, Any] = {"corpus": name, "chunks": len(texts), "build_s": build / 1000, "pure_embed_s": pure_ms / 1000}
 
     Index.forget()
@@ -149,7 +159,7 @@ def measure(
     if naive:
         from naive import naive_pipeline
 
-        ask_naive, _ = naive_pipeline(corpus, work / f"naive-{name}")
+        ask_naive, _ = naive_pipeline(corpus, work / f"naive-{name}", profile=chosen)
         for q in qs[:3]:
             ask_naive(q)
         naive_times = [timed(lambda q=q: ask_naive(q)) for q in qs]
@@ -165,10 +175,61 @@ def measure(
     if edit:
         from synthetic import edit_one
 
-        edit_one(corpus)
-        row["reindex_s"] = timed(lambda: build_index(corpus, index_dir, embedder=embedder)) / 1000
-        row["documents"] = len(load_corpus(corpus).documents)
+        edit_one(corpus) if profile is None else edit_page(corpus)
+        row["reindex_s"] = timed(lambda: build_index(corpus, index_dir, embedder=embedder, profile=chosen)) / 1000
+        row["documents"] = len(load_corpus(corpus, profile=chosen).documents)
     return row
+
+
+def edit_page(folder: Path) -> Path:
+    """Reword one table cell of the first page (in sorted order) that has a table."""
+    for path in sorted(folder.rglob("*.mdx")):
+        text = path.read_text("utf-8")
+        match = re.search(r"^\|[^\n]*\|\s*$", text[text.find("|---") + 4 :] if "|---" in text else "", re.M)
+        if match:
+            row = match.group(0)
+            path.write_text(text.replace(row, row.rstrip().rstrip("|") + " (edited) |", 1), "utf-8")
+            return path
+    raise FileNotFoundError(f"no page with a table under {folder}")
+
+
+def chat_rss(index_dir: Path, n: int = 30) -> float:
+    """Peak RSS (MB) of a real `bot chat` server after answering ``n`` questions over HTTP."""
+    import socket
+
+    from run import questions
+
+    from bot.retrieval import Index
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--index", str(index_dir), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        from gradio_client import Client
+
+        deadline = time.time() + 180
+        while True:
+            try:
+                client = Client(f"http://127.0.0.1:{port}", verbose=False)
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                if time.time() > deadline:
+                    raise
+                time.sleep(1)
+        for q in questions(Index.open(index_dir), n):
+            client.predict(q, api_name="/ask")
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+    finally:
+        server.terminate()
+        server.wait(30)
 
 
 def cold(index_dir: Path, model: str) -> dict[str, float]:
@@ -260,6 +321,8 @@ def table(rows: list[dict[str, Any]], extra: dict[str, Any]) -> str:
         )
     if "rss_mb" in extra:
         lines.append(f"Peak RSS of a process serving the {extra['rss_corpus']} index: {extra['rss_mb']:.0f} MB.")
+    if "chat_rss_mb" in extra:
+        lines.append(f"Peak RSS of `bot chat` on that index after 30 questions over HTTP: {extra['chat_rss_mb']:.0f} MB.")
     return "\n".join(lines)
 
 
@@ -285,7 +348,17 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
         largest = None
         for size in sizes:
-            if size == "approaches":
+            profile = None
+            if size == "wiki":
+                if not WIKI.is_dir():
+                    print("skipping wiki: ../shared/wiki is absent", file=sys.stderr)
+                    continue
+                corpus = work / "wiki" / "docs"
+                if not corpus.is_dir():  # a copy, so one page can be edited; read, never committed
+                    shutil.copytree(WIKI / "docs", corpus)
+                    (work / "wiki" / "data").symlink_to(WIKI / "data")
+                name, chunks, profile = "wiki (498 pages)", 0, WIKI_PROFILE
+            elif size == "approaches":
                 if not SHARED.is_dir():
                     print("skipping approaches: ../shared/approaches is absent", file=sys.stderr)
                     continue
@@ -306,9 +379,10 @@ def main(argv: list[str] | None = None) -> int:
                 work,
                 args.questions,
                 naive=(chunks or 0) <= args.naive_up_to and not size.endswith("docs"),
-                edit=chunks > 0,
+                edit=chunks > 0 or profile is not None,
                 pure=(chunks or 0) <= args.pure_up_to and not size.endswith("docs"),
                 reuse=args.reuse,
+                profile=profile,
             )
             row["corpus"] = name
             rows.append(row)
@@ -319,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         if largest is not None:
             extra.update(cold(largest[0], config.embed_model()))
             extra["rss_mb"] = peak_rss(largest[0])
+            extra["chat_rss_mb"] = chat_rss(largest[0])
             extra["rss_corpus"] = largest[1]
     result = table(rows, extra)
     print(result)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot.errors import (
     BotError,
     CorpusError,
+    IndexBusyError,
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from bot.chat import ChatSession, ask
     from bot.evaluation import Report, evaluate
     from bot.indexing import IndexStats, build_index
+    from bot.profile import Profile, ProfileError, load_profile
     from bot.retrieval import Hit, HybridRetriever, Index, langchain_retriever
 
 __all__ = [
@@ -37,16 +39,20 @@ __all__ = [
     "Hit",
     "HybridRetriever",
     "Index",
+    "IndexBusyError",
     "IndexCorruptError",
     "IndexMismatchError",
     "IndexMissingError",
     "IndexStats",
+    "Profile",
+    "ProfileError",
     "QuestionError",
     "Report",
     "ask",
     "build_index",
     "evaluate",
     "langchain_retriever",
+    "load_profile",
 ]
 
 _LAZY = {
@@ -62,6 +68,9 @@ _LAZY = {
     "HybridRetriever": "bot.retrieval",
     "Index": "bot.retrieval",
     "langchain_retriever": "bot.retrieval",
+    "Profile": "bot.profile",
+    "ProfileError": "bot.profile",
+    "load_profile": "bot.profile",
 }
 
 

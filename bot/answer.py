@@ -52,6 +52,8 @@ class Citation:
     kind: str = "passage"
     table: Table | None = None
     row: int | None = None
+    refs: tuple[tuple[str, str], ...] = ()  # the works the passage cites: (title, URL)
+    url: str = ""  # the page on its site, when the corpus profile gives the site's address
 
     @property
     def path(self) -> str:
@@ -130,6 +132,7 @@ class _Numbering:
                     kind=chunk.kind,
                     table=chunk.table,
                     row=chunk.row,
+                    refs=chunk.refs,
                 )
             )
         return f"[{n}]"

@@ -269,7 +269,7 @@ class ChatSession:
             grounded = abstain(question, plan.search_text, CLARIFY.format(examples=example_text(index)))
         else:
             grounded = answer_plan(index, question, plan, scope, self.k)
-        grounded = replace(grounded, notice=notice)
+        grounded = replace(grounded, notice=notice, citations=_linked(index, grounded.citations))
         final = grounded
         if self.llm is None or grounded.abstained:
             words = grounded.text.split(" ")
@@ -337,6 +337,13 @@ class ChatSession:
                 section=plan.section or (before.section if _asks_nothing_new(plan) else None),
             )
         return plan
+
+
+def _linked(index: Index, citations: list[Citation]) -> list[Citation]:
+    """The citations with their page's address, when the profile gives the site's."""
+    if not index.profile.site:
+        return citations
+    return [replace(c, url=index.profile.url(c.doc_id)) for c in citations]
 
 
 def _cited_documents(citations: list[Citation], limit: int = 3) -> list[str]:

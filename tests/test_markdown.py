@@ -105,3 +105,37 @@ def test_unusable_files_are_reported_and_skipped(tmp_path: Path):
 def test_missing_folder_is_a_clear_error(tmp_path: Path):
     with pytest.raises(CorpusError, match="not found"):
         load_corpus(tmp_path / "nope")
+
+
+def test_a_link_to_a_file_outside_the_corpus_is_skipped_by_name(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.md").write_text("---\ntitle: Good\n---\n\nText.\n")
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\ntitle: Secret\n---\n\nroot:x:0:0\n")
+    (corpus / "passwd.md").symlink_to(secret)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "more.md").write_text("---\ntitle: More\n---\n\nroot:x:0:0\n")
+    (corpus / "linked").symlink_to(outside, target_is_directory=True)
+    loaded = load_corpus(corpus)
+    assert [d.doc_id for d in loaded.documents] == ["good"]
+    assert {(p.path, p.skipped) for p in loaded.problems} == {
+        ("passwd.md", True),
+        ("linked/more.md", True),
+    }
+    assert all("outside the corpus" in p.message for p in loaded.problems)
+
+
+def test_mdx_pages_are_documents_and_the_profile_excludes_by_pattern(tmp_path: Path):
+    from bot.profile import Profile
+
+    (tmp_path / "internal").mkdir()
+    (tmp_path / "page.mdx").write_text('---\ntitle: Page\n---\nimport {X} from "y";\n\n<Aside title="Note">Inside.</Aside>\n')
+    (tmp_path / "internal" / "notes.md").write_text("---\ntitle: Notes\n---\n\nFor maintainers.\n")
+    (tmp_path / "_draft.md").write_text("---\ntitle: Draft\n---\n\nNot yet.\n")
+    loaded = load_corpus(tmp_path, profile=Profile(exclude=("internal/**", "_*.md")))
+    assert [d.doc_id for d in loaded.documents] == ["page"]
+    assert sorted(loaded.excluded) == ["_draft.md", "internal/notes.md"]
+    (doc,) = loaded.documents
+    assert "Note: Inside." in doc.chunks[0].body and "import" not in doc.chunks[0].text
