@@ -94,6 +94,8 @@ CSS = """
 #approach-map table {table-layout: fixed; width: 100%;}
 #approach-map th, #approach-map td {overflow-wrap: break-word;}
 @media (max-width: 700px) {
+  #chat-actions {flex-wrap: nowrap; gap: 4px;}
+  #chat-actions button {min-width: 0 !important; padding: 4px 6px; font-size: 12px;}
   #approach-map th, #approach-map td {font-size: 11px; padding: 1px 2px;}
   #approach-map .cell-wrap {padding: 4px 2px;}
 }
@@ -805,7 +807,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
                                 max_length=MAX_MESSAGE_CHARS,
                             )
                             send = gr.Button("Ask", variant="primary", scale=1, min_width=64, elem_id="ask")
-                        with gr.Row():
+                        with gr.Row(elem_id="chat-actions"):
                             new = gr.Button("New chat", elem_id="new-chat", size="sm", min_width=80)
                             stop = gr.Button("Stop", elem_id="stop", size="sm", min_width=60)
                             md_button = gr.DownloadButton(
