@@ -184,6 +184,7 @@ def safe_markdown(text: str) -> str:
     bidirectional override (the composer escapes document text; this holds whatever it misses)."""
     text = plain(text)
     text = re.sub(r"(?<!\\)<", "&lt;", text)
+    text = re.sub(r"(?<!\\)\](?=\(\s*(?!https?://|#))", r"\\]", text)  # links only to web pages: no "[x](javascript:…)"
     return re.sub(r"(?<!\\)!(?=\[)", r"\\!", text)
 
 
