@@ -340,6 +340,7 @@ class Vectors:
         self.ids = list(ids)
         self.matrix = np.asarray(matrix, dtype=np.float32).reshape(len(self.ids), -1) if self.ids else np.zeros((0, 1))
         self.row = {cid: i for i, cid in enumerate(self.ids)}
+        self._rows: dict[int, tuple[Sequence[str], Any]] = {}  # rows of an id list (the catalog's, by kind)
 
     def get(self, chunk_id: str) -> Any:
         i = self.row.get(chunk_id)
@@ -371,13 +372,34 @@ class Vectors:
 
     def nearest(self, vector: Any, k: int) -> list[tuple[str, float]]:
         """The ``k`` chunks most similar to a normalized query vector: an exact scan."""
+        return self.top(self.similarities(vector), k)
+
+    def similarities(self, vector: Any) -> Any:
+        """The cosine similarity of a normalized query vector to every chunk, in ``ids`` order."""
         import numpy as np
 
         if not self.ids:
+            return np.zeros(0, dtype=np.float32)
+        return self.matrix @ np.asarray(vector, dtype=np.float32)
+
+    def top(self, sims: Any, k: int, among: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best of precomputed similarities (among these chunk ids, when given)."""
+        import numpy as np
+
+        if among is None:
+            rows = np.arange(len(sims))
+        else:
+            key = id(among)
+            cached = self._rows.get(key)
+            if cached is None or cached[0] is not among:
+                cached = self._rows[key] = (among, np.asarray([self.row[c] for c in among if c in self.row], dtype=np.int64))
+            rows = cached[1]
+        if not len(rows):
             return []
-        sims = self.matrix @ np.asarray(vector, dtype=np.float32)
-        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
-        return [(self.ids[int(j)], float(sims[j])) for j in top[np.argsort(-sims[top], kind="stable")]]
+        part = sims[rows]
+        top = np.argpartition(-part, k - 1)[:k] if k < len(part) else np.arange(len(part))
+        order = top[np.argsort(-part[top], kind="stable")]
+        return [(self.ids[int(rows[j])], float(part[j])) for j in order]
 
 
 _STEMMER: Any = None

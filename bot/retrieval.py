@@ -35,9 +35,11 @@ RRF_K = 60
 LOCAL_DOCS = 8
 
 #: Up to this many chunks, the global dense search is an exact scan of the
-#: local vectors (under a millisecond at 10k chunks, against ~2 ms for a Chroma
-#: query); above it, or with a Chroma server, Chroma's HNSW index answers.
-EXACT_UP_TO = 25_000
+#: local vectors, one per question, serving both the chunk and the document
+#: rankings (under a millisecond at 10k chunks, a few at the wiki's 42k; a
+#: Chroma query is ~2 ms, and a question needs three); above it, or with a
+#: Chroma server, Chroma's HNSW index answers.
+EXACT_UP_TO = 60_000
 
 #: How the document ranking weighs its lists: the page-context windows'
 #: similarity finds the right page for wording unlike any row's best (measured
@@ -184,6 +186,7 @@ class HybridRetriever:
         self.index = index
         self.depth = depth
         self._vectors: dict[str, Any] = {}
+        self._sims: dict[str, Any] = {}
 
     def search(
         self,
@@ -237,7 +240,7 @@ class HybridRetriever:
                 ids = [c.chunk_id for d in sorted(allowed) for c in catalog.document_chunks(d)]
                 nearest = self.index.vectors.search(vector, ids, depth)
             elif not allowed and self.index.exact:
-                nearest = self.index.vectors.nearest(vector, depth)
+                nearest = self.index.vectors.top(self._similarities(query), depth)
             else:
                 nearest = self.index.store.query(vector, min(depth, self.index.manifest.chunks), where)
             if headings:
@@ -277,7 +280,9 @@ class HybridRetriever:
             vector = self.vector(query)
             for kind, kinds in (("window", ("window",)), ("cited", ("row", "passage"))):
                 ids = catalog.ids_of_kind(kinds, allowed)
-                if self.index.exact or (allowed and len(allowed) <= LOCAL_DOCS):
+                if self.index.exact and not allowed:
+                    found = self.index.vectors.top(self._similarities(query), self.depth, ids)
+                elif self.index.exact or (allowed and len(allowed) <= LOCAL_DOCS):
                     found = self.index.vectors.search(vector, ids, self.depth)
                 else:
                     where: dict[str, Any] = {"kind": {"$in": list(kinds)}}
@@ -292,6 +297,12 @@ class HybridRetriever:
             for rank, doc_id in enumerate(docs, start=1):
                 scores[doc_id] = scores.get(doc_id, 0.0) + DOCUMENT_WEIGHTS[kind] / (DOCUMENT_RRF_K + rank)
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+    def _similarities(self, query: str) -> Any:
+        """The query's cosine similarity to every chunk (one exact scan per question)."""
+        if query not in self._sims:
+            self._sims[query] = self.index.vectors.similarities(self.vector(query))
+        return self._sims[query]
 
     def _heading_ranking(self, vector: Any, allowed: set[str] | None) -> Ranking:
         """Chunks ranked by their section heading's similarity (tied within a section)."""
