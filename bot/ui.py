@@ -882,6 +882,34 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
     return demo
 
 
+class SecurityHeaders:
+    """ASGI middleware: every response carries the CSP (before any script runs), no MIME sniffing,
+    and no referrer, so a link to a source page does not tell that site where the chat runs."""
+
+    HEADERS = (
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    )
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.HEADERS if k not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def warm_up(index_dir: str | os.PathLike[str] | None = None, chroma_url: str | None = None) -> None:
     """Load the model and the question reader now, not on the first question."""
     from bot.retrieval import Index
@@ -924,6 +952,8 @@ def serve(
     block: bool = True,
 ) -> Any:
     """Build the app and serve it (until interrupted when ``block``)."""
+    from starlette.middleware import Middleware
+
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo = build_app(index_dir, chroma_url)
     warm_up(index_dir, chroma_url)
@@ -941,5 +971,6 @@ def serve(
         ssr_mode=False,
         prevent_thread_lock=not block,
         footer_links=["api"],
+        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
     )
     return demo

@@ -95,6 +95,15 @@ def test_no_route_serves_files_outside_the_corpus_and_index(server: str, shipped
             assert b"root:" not in body and b"[project]" not in body and b"chunker_version" not in body, route
 
 
+def test_every_response_forbids_loading_from_elsewhere(server: str):
+    """Issue 15 point 3: the CSP comes as a header, before any script runs; no referrer leaves."""
+    for route in ("/", "/config", "/gradio_api/info"):
+        with urllib.request.urlopen(server + route, timeout=10) as response:
+            csp = response.headers.get("Content-Security-Policy", "")
+            assert "img-src 'self' data: blob:" in csp and "frame-src 'none'" in csp, route
+            assert response.headers.get("Referrer-Policy") == "no-referrer"
+
+
 def test_a_wrong_password_is_refused(shipped_index: Path):
     from bot.ui import serve
 
