@@ -19,7 +19,6 @@ images and frames from nowhere but the server itself.
 
 
 import asyncio
-import hmac
 import html
 import json
 import logging
@@ -507,45 +506,85 @@ def unescape_md(text: str) -> str:
 
 
 class LoginThrottle:
-    """Password checks with a lockout per user that doubles after each failure beyond a few."""
+    """Failed logins counted per key (a user at a client); past a few, a lockout that doubles each time."""
 
-    def __init__(self, users: Sequence[tuple[str, str]]):
-        self.users = dict(users)
-        self.failures: dict[str, tuple[int, float]] = {}
+    def __init__(self) -> None:
+        self.failures: OrderedDict[str, tuple[int, float]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def locked_for(self, user: str) -> float:
-        count, last = self.failures.get(user, (0, 0.0))
+    def locked_for(self, key: str) -> float:
+        """Seconds until ``key`` may try again (0: now)."""
+        with self.lock:
+            count, last = self.failures.get(key, (0, 0.0))
         if count <= LOGIN_FREE_FAILURES:
             return 0.0
         wait = min(LOGIN_LOCK_SECONDS * 2 ** (count - LOGIN_FREE_FAILURES - 1), LOGIN_MAX_LOCK_SECONDS)
         return max(0.0, last + wait - time.monotonic())
 
-    def check(self, user: str, password: str) -> bool:
+    def record(self, key: str, ok: bool) -> None:
         with self.lock:
-            if self.locked_for(user) > 0:
-                return False
-            expected = self.users.get(user)
-            ok = expected is not None and hmac.compare_digest(password.encode(), expected.encode())
             if ok:
-                self.failures.pop(user, None)
-            else:
-                count = self.failures.get(user, (0, 0.0))[0] + 1
-                self.failures[user] = (count, time.monotonic())
-                if len(self.failures) > 10_000:  # unknown names cannot grow this without bound
-                    self.failures.pop(next(iter(self.failures)))
-            return ok
+                self.failures.pop(key, None)
+                return
+            count = self.failures.pop(key, (0, 0.0))[0] + 1
+            self.failures[key] = (count, time.monotonic())
+            while len(self.failures) > 10_000:  # made-up names cannot grow this without bound
+                self.failures.popitem(last=False)
 
-    def gradio_auth(self) -> Any:
-        """The check as the coroutine function Gradio's login route awaits."""
 
-        async def check(user: str, password: str) -> bool:
-            ok = self.check(user, password)
-            if not ok:
-                await asyncio.sleep(0.2)  # a failed try costs the caller time, not the server a thread
-            return ok
+class LoginGuard:
+    """ASGI middleware in front of Gradio's ``POST /login``: a user at a client that failed too often
+    is refused (429, with the wait) before the password is even looked at."""
 
-        return check
+    def __init__(self, app: Any, throttle: LoginThrottle | None = None):
+        self.app = app
+        self.throttle = throttle or LoginThrottle()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST" or not scope["path"].rstrip("/").endswith("/login"):
+            await self.app(scope, receive, send)
+            return
+        from urllib.parse import parse_qs
+
+        body, more = b"", True
+        while more and len(body) <= 65_536:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        user = (parse_qs(body.decode("utf-8", "replace")).get("username") or [""])[0].strip()
+        key = f"{user}\x00{(scope.get('client') or ('?', 0))[0]}"
+        wait = self.throttle.locked_for(key)
+        if wait > 0:
+            await _reply(send, 429, {"detail": f"Too many failed logins: try again in {int(wait) + 1} s."})
+            return
+        replayed = False
+        status = 0
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def watch(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, replay, watch)
+        if status in (200, 400):  # success, or Gradio's "Incorrect credentials"
+            self.throttle.record(key, ok=status == 200)
+        if status == 400:
+            await asyncio.sleep(0.2)
+
+
+async def _reply(send: Any, status: int, data: dict[str, Any]) -> None:
+    body = json.dumps(data).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str | None = None) -> Any:
@@ -961,7 +1000,7 @@ def serve(
     demo.launch(
         server_name=host,
         server_port=port,
-        auth=LoginThrottle(auth).gradio_auth() if auth else None,
+        auth=auth,
         css=CSS,
         js=JS,
         head=HEAD,
@@ -971,6 +1010,6 @@ def serve(
         ssr_mode=False,
         prevent_thread_lock=not block,
         footer_links=["api"],
-        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
+        app_kwargs={"middleware": [Middleware(SecurityHeaders), Middleware(LoginGuard)]},
     )
     return demo

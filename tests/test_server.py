@@ -130,11 +130,12 @@ def test_a_wrong_password_is_refused(shipped_index: Path):
 
 
 def test_repeated_wrong_passwords_lock_the_user_out_for_a_while(shipped_index: Path):
-    """Issue 15 point 9: after a few failures even the right password waits out a growing lockout."""
+    """Issue 15 point 9: after a few failures a user at a client waits out a growing lockout,
+    even with the right password; another user is not locked by it."""
     from bot.ui import LOGIN_FREE_FAILURES, LOGIN_LOCK_SECONDS, serve
 
     port = free_port()
-    demo = serve(index_dir=shipped_index, port=port, auth=[("alice", "s3cret")], block=False)
+    demo = serve(index_dir=shipped_index, port=port, auth=[("alice", "s3cret"), ("bob", "pw2")], block=False)
     try:
         def login(password: str, user: str = "alice") -> int:
             data = f"username={user}&password={password}".encode()
@@ -147,8 +148,9 @@ def test_repeated_wrong_passwords_lock_the_user_out_for_a_while(shipped_index: P
 
         for _ in range(LOGIN_FREE_FAILURES + 1):
             assert login("guess") == 400
-        assert login("s3cret") == 400  # locked: the right password is refused too
-        assert login("s3cret", user="bob") == 400
+        assert login("s3cret") == 429  # locked: the right password is refused too
+        assert [login("guess") for _ in range(50)].count(429) == 50  # a burst goes nowhere
+        assert login("pw2", user="bob") == 200
         time.sleep(LOGIN_LOCK_SECONDS + 0.3)
         assert login("s3cret") == 200
     finally:
@@ -160,18 +162,19 @@ def test_the_login_lockout_doubles_with_each_further_failure(monkeypatch: pytest
 
     now = [1000.0]
     monkeypatch.setattr(ui.time, "monotonic", lambda: now[0])
-    throttle = ui.LoginThrottle([("alice", "pw")])
+    throttle = ui.LoginThrottle()
     for _ in range(ui.LOGIN_FREE_FAILURES):
-        assert not throttle.check("alice", "x")
-    assert throttle.locked_for("alice") == 0
+        throttle.record("alice@1", ok=False)
+    assert throttle.locked_for("alice@1") == 0
     waits = []
     for _ in range(4):
-        assert not throttle.check("alice", "x")
-        waits.append(throttle.locked_for("alice"))
-        assert not throttle.check("alice", "pw")  # refused while locked, and not counted
+        throttle.record("alice@1", ok=False)
+        waits.append(throttle.locked_for("alice@1"))
+        assert throttle.locked_for("alice@2") == 0  # another client is not locked out
         now[0] += waits[-1]
     assert waits == [1.0, 2.0, 4.0, 8.0]
-    assert throttle.check("alice", "pw") and throttle.locked_for("alice") == 0
+    throttle.record("alice@1", ok=True)
+    assert throttle.locked_for("alice@1") == 0
 
 
 def test_auth_settings_and_loopback_default(tmp_path: Path):
