@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -613,7 +614,11 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
             conversations[convo.key] = convo
             conversations.move_to_end(convo.key)
             while len(conversations) > MAX_CONVERSATIONS:
-                conversations.popitem(last=False)
+                drop_exports(conversations.popitem(last=False)[0])
+
+    def drop_exports(key: str) -> None:
+        """A conversation's export files go with it."""
+        shutil.rmtree(exports / key, ignore_errors=True)
 
     def respond(
         message: str, history: list[dict[str, Any]], convo: Conversation | None, scope: list[str] | None
@@ -722,7 +727,8 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         if not key:
             return (gr.skip(),) * 7
         with lock:
-            conversations.pop(key, None)
+            if conversations.pop(key, None) is not None:
+                drop_exports(key)
         keys = [k for k in keys or [] if k != key]
         if convo is not None and convo.key == key:
             shown = clear()[:5]
@@ -786,7 +792,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         for name in scope:
             doc_id = name if name in titles else by_title.get(plain(str(name)).strip().lower())
             if doc_id is None:
-                raise BotError(f"no approach {name!r} in the index; use a document id or title from the filter")
+                raise BotError(f"no approach {str(name)[:80]!r} in the index; use a document id or title from the filter")
             ids.append(doc_id)
         return ids
 
