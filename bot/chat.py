@@ -84,7 +84,7 @@ _STOP = set(
 
 #: Openings that announce a new topic: the question stands on its own.
 _NEW_TOPIC = re.compile(
-    r"^\W*(?:switching gears|chang(?:e|ing) (?:of |the )?(?:subject|topic)|(?:a )?different (?:question|topic)|"
+    r"^\W*(?:switch(?:ing)? (?:gears|topics?|subjects?)|chang(?:e|ing) (?:of |the )?(?:subject|topic)|(?:a )?different (?:question|topic)|"
     r"(?:a )?new (?:question|topic)|unrelated(?:ly)?|on (?:another|a different) (?:note|topic)|separately|"
     r"by the way|btw|another question|one more (?:question|thing))\b",
     re.I,

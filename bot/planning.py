@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 #: Weight of the ranking of sections whose heading the question's wording names.
 CUE_WEIGHT = float(__import__("os").environ.get("BOT_TUNE_CUEW", "2.0"))
 
+#: Weight of the BM25 ranking of a specific subject (a name, a number) the
+#: first search's evidence did not mention, searched for by name.
+SPECIFIC_WEIGHT = 3.0
+
+#: A passage linking at least this many works, most of its text their titles, is a reading list.
+READING_LIST_REFS = 3
+
 #: Weight of the ranking that puts the best documents' chunks first.
 DOCUMENT_WEIGHT = float(__import__("os").environ.get("BOT_TUNE_DOCW", "2.0"))
 
@@ -87,12 +94,20 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     structured = bool(pinned) and bool(approaches or plan.dimensions or plan.section)
     weak = evidence_is_weak(hits, named=bool(approaches))
     missing = _not_covered(plan, hits)
+    if missing and not weak:
+        # the search missed a passage naming the question's specific subject: look for it by name
+        only = [c.chunk_id for d in targets for c in index.catalog.document_chunks(d)] or None
+        rankings += [
+            Ranking("specific", index.lexical.search(term, retriever.depth, only), weight=SPECIFIC_WEIGHT) for term in missing
+        ]
+        hits = retriever.fuse(rankings, k)
+        missing = _not_covered(plan, hits)
     if missing or (not structured and (weak or _fact_not_covered(plan, hits))):
         return _decline(index, question, query, () if weak else missing, documents)
     hits = _pin(retriever, hits, pinned)
     if not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section:
         hits = _demote_overview(hits)
-    return compose(question, hits, query=query)
+    return compose(question, _demote_reading_lists(hits), query=query)
 
 
 def _named(plan: QueryPlan, scope: Collection[str] | None, documents: Sequence[tuple[str, float]]) -> list[str]:
@@ -275,6 +290,20 @@ def _pin(retriever: HybridRetriever, hits: list[Hit], pinned: Sequence[Chunk]) -
     ]
     ids = {c.chunk_id for c in pinned}
     return first + [h for h in hits if h.chunk.chunk_id not in ids]
+
+
+def _demote_reading_lists(hits: list[Hit]) -> list[Hit]:
+    """A passage that is mostly a list of works cited ("Sources", "Further
+    reading") points elsewhere; it answers nothing itself: put it last."""
+
+    def listing(hit: Hit) -> bool:
+        chunk = hit.chunk
+        linked = sum(len(title) for title, _ in chunk.refs)
+        return chunk.table is None and len(chunk.refs) >= READING_LIST_REFS and linked >= 0.4 * len(chunk.body)
+
+    lists = [h for h in hits if listing(h)]
+    rest = [h for h in hits if not listing(h)]
+    return rest + lists if rest else hits
 
 
 def _demote_overview(hits: list[Hit]) -> list[Hit]:

@@ -338,18 +338,28 @@ class QueryReader:
 
     def specifics(self, text: str, mentions: Sequence[Mention], names: Sequence[str]) -> tuple[str, ...]:
         """What the question is specifically about that an answer must mention:
-        numbers, acronyms, and names that are not everyday English words (a
-        person, a law, a programme). Everyday words, however rare, are not."""
+        numbers, acronyms, quoted titles, names of several capitalized words (a
+        law, an institute, a paper), and single names no dictionary knows (a
+        person). Everyday words, however rare, are not."""
         english = _english()
         named = {w for m in mentions for w in m.alias.lower().split()}
         found = []
+        for quoted in re.findall(r"[\"“‘']([A-Z][^\"”’']{3,60})[\"”’']", text):
+            words = quoted.split()
+            if sum(w[:1].isupper() for w in words) * 2 >= len(words) > 0:  # a title ("Stochastic Parrots"), not a sentence
+                found.append(quoted.strip())
+        for phrase in _proper_phrases(text):
+            if not set(phrase.lower().split()) <= named:
+                found.append(phrase)
         for name in names:
             low = name.lower()
-            if low in named:
+            if low in named or any(name in f for f in found):
                 continue
+            if name[:-1].isupper() and name.endswith("s"):
+                continue  # a plural acronym: "GPUs" are things, not a name
             if name.isdigit() or name.isupper() and (2 <= len(name) <= 4 or english.unknown([low])):
-                found.append(name)  # a number or an acronym (not a plural one: "GPUs" are things, not a name)
-            elif english.unknown([low]) and not english.known(english.edit_distance_1(low)):
+                found.append(name)  # a number or an acronym
+            elif english.unknown([low]):
                 found.append(name)  # a name no dictionary knows
         found += re.findall(r"\b\d+(?:\^|e|\*\*)\d+\b", text)  # 10^26
         return tuple(dict.fromkeys(found))
@@ -370,6 +380,29 @@ class QueryReader:
 
 
 _ENGLISH: Any = None
+
+#: Capitalized words that open a question or a clause, not names.
+_OPENERS = {"what", "who", "how", "why", "when", "where", "which", "is", "are", "does", "do", "can", "could",
+            "should", "would", "will", "the", "a", "an", "in", "on", "under", "according", "and", "but", "so", "ai"}
+
+
+def _proper_phrases(text: str) -> list[str]:
+    """Runs of two or more capitalized words not at a sentence's start ("Ada
+    Lovelace Institute", "AI Promotion Act"): the name of something specific.
+    A possessive ends a name ("South Korea's AI Basic Act" holds two)."""
+    phrases = []
+    for match in re.finditer(r"(?:\b[A-Z][\w\-]*(?:'s)?\s+){1,5}[A-Z][\w\-]*", text):
+        opening = match.start() == 0 or re.search(r"[.?!:]\s*$", text[: match.start()]) is not None
+        for n, part in enumerate(re.split(r"(?<=\w)'s\s+", match.group(0))):
+            words = part.split()
+            if n == 0 and opening and words and not _english().unknown([words[0].lower()]):
+                words = words[1:]  # "Compare RLHF…": a sentence's first word is capitalized anyway
+            while words and words[0].lower() in _OPENERS and not words[0].isupper():
+                words = words[1:]
+            if len(words) >= 2 and sum(w.isalpha() and w[:1].isupper() and w[1:].islower() for w in words) >= 2:
+                phrases.append(" ".join(words))
+    return phrases
+
 
 #: Questions after a count or an amount: answerable only from evidence holding a number.
 _NUMBER_QUESTION = re.compile(
