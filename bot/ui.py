@@ -282,7 +282,8 @@ def render_answer_sources(
     if answer.abstained:
         parts.append('<p class="search-details">No source: the approach documents do not answer this.</p>')
     parts.extend(
-        _card(c, answer, turn, open_=c.n == 1, url=url_of(c.doc_id) if url_of else "") for c in answer.citations
+        _card(c, answer, turn, open_=c.n == 1, url=getattr(c, "url", "") or (url_of(c.doc_id) if url_of else ""))
+        for c in answer.citations
     )
     return "\n".join(parts)
 
