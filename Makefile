@@ -17,7 +17,10 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install browser strace chat index test bench clean-index
+.PHONY: install browser strace chat index check test bench clean-index
+
+# The fast tier: no model, no browser, no server (made-up pages and a deterministic fake embedder).
+FAST_TESTS := tests/test_markdown.py tests/test_mdx.py tests/test_patterns.py
 
 install: $(STAMP)
 
@@ -62,8 +65,14 @@ test: install browser strace
 	  $(BIN)/python -m pytest --ignore=tests/test_egress.py; \
 	fi
 
+# Lint, types and the fast tier (about a minute); `make test` runs everything.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q $(FAST_TESTS)
+
 bench: install
-	$(BIN)/python bench/run.py --sizes approaches,1000,10000,1000docs,100000 --naive-up-to 200000 --pure-up-to 11000 --out docs/bench-latest.md
+	$(BIN)/python bench/run.py --sizes approaches,wiki,1000,10000,1000docs,100000 --naive-up-to 200000 --pure-up-to 11000 --out docs/bench-latest.md
 
 clean-index:
 	rm -rf $(INDEX)/chroma $(INDEX)/lexical-* $(INDEX)/manifest.json

@@ -37,6 +37,9 @@ MAX_QUOTE = 420
 MAX_RELATED = 2
 RELATED_SHARE = 0.85
 
+#: Sections shown when a question asks for several by structure ("what are the cruxes?").
+MAX_PINNED_GROUPS = 4
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -251,9 +254,11 @@ def _related(groups: list[_Group]) -> list[_Group]:
     """Other groups worth a block: close in score to the main one and at least
     as similar to the question. None after what the question asked for by
     structure (a rating, a named section): nothing it did not ask for."""
-    if len(groups) < 2 or any(h.pinned for h in groups[0].hits):
+    if len(groups) < 2:
         return []
     main = groups[0]
+    if any(h.pinned for h in main.hits):  # asked for by structure: all of it, and nothing else
+        return [g for g in groups[1:] if any(h.pinned for h in g.hits)][:MAX_PINNED_GROUPS]
     picked = [g for g in groups[1:] if g.best >= RELATED_SHARE * main.best and g.dense >= main.dense]
     return picked[:MAX_RELATED]
 
@@ -265,7 +270,7 @@ def _render(group: _Group, numbering: _Numbering, full: bool) -> str:
     if passages:
         if not full:
             passages = passages[:1]
-        parts.append("\n".join(_render_passage(h.chunk, numbering, full, heading=i == 0) for i, h in enumerate(passages)))
+        parts.append("\n\n".join(_render_passage(h.chunk, numbering, full, heading=i == 0) for i, h in enumerate(passages)))
     tables: dict[str, list[Hit]] = {}
     for hit in group.hits:
         if hit.chunk.table is not None:
@@ -309,9 +314,9 @@ def _render_crux(group: _Group, numbering: _Numbering, full: bool) -> str:
                 rest = "; ".join(f"{_md(h)}: {_md(c)}" for h, c in cells[1:])
                 lines.append(f"- **{_md(cells[0][1])}**" + (f" — {rest}" if rest else "") + f" {numbering.cite(chunk)}")
         return "\n".join(lines)
-    cells = [(c, c.cells) for c in chunks]
+    by_row = [(c, c.cells) for c in chunks]
     for col, header in enumerate(table.headers):
-        args = [f"{_md(row[col][1])} {numbering.cite(c)}" for c, row in cells if col < len(row) and row[col][1]]
+        args = [f"{_md(row[col][1])} {numbering.cite(c)}" for c, row in by_row if col < len(row) and row[col][1]]
         if args:
             lines.append(f"- **{_md(header)}**: " + "; ".join(args))
     return "\n".join(lines)
@@ -361,10 +366,17 @@ def _render_passage(chunk: Chunk, numbering: _Numbering, full: bool, heading: bo
     lines = body.split("\n")
     if len(lines) > 1:  # a list or several paragraphs: cited once, on the line that leads them
         lead = f"{_heading(chunk)} {numbering.cite(chunk)}" if heading else f"{_md(lines.pop(0))} {numbering.cite(chunk)}"
-        return lead + "\n" + "\n".join(_md(line, keep_list=True) for line in lines)
+        out = [lead]
+        for line in lines:
+            if not _LIST_ITEM.match(line) and out and _LIST_ITEM.match(out[-1]):
+                out.append("")  # a lead-in after a list starts a paragraph of its own, not the last item's
+            out.append(_md(line, keep_list=True))
+        return "\n".join(out)
     head = f"{_heading(chunk)}\n" if heading else ""
     return f"{head}{_md(body)} {numbering.cite(chunk)}"
 
+
+_LIST_ITEM = re.compile(r"^\s*(?:-|\d+\.)\s")
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 

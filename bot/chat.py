@@ -155,8 +155,10 @@ def _asks_nothing_new(plan: QueryPlan) -> bool:
 def _own_clause(plan: QueryPlan) -> str:
     """The question of its own after "what about <subject>, …" ("is that safe?")."""
     own = re.match(r"\s*(?:and |so |ok(?:ay)?,? )?(?:what|how) about\s+[^,;:?]*[,;:]\s*(.+)", plan.text, re.I)
-    words = set(content_words(own.group(1))) if own else set()
-    return own.group(1) if words - _RELATIVE else ""  # "could it do better there?" still leans on the last question
+    if own is None:
+        return ""
+    clause = own.group(1)
+    return clause if set(content_words(clause)) - _RELATIVE else ""  # "could it do better there?" leans on the last one
 
 
 def _bare(residual: str) -> bool:
@@ -260,22 +262,22 @@ class ChatSession:
         scope = set(doc_ids) if doc_ids else self.doc_ids
         index = self.index
         kind = small_talk(text)
-        plan = None if kind else self._standalone(index.reader.read(text))
+        plan: QueryPlan | None = None
         if kind:
             grounded = abstain(question, text, small_talk_reply(index, kind))
         elif _CATALOG.search(text):
             grounded = catalog_answer(index, question, scope)
-        elif self._needs_topic(plan):
-            grounded = abstain(question, plan.search_text, CLARIFY.format(examples=example_text(index)))
         else:
-            grounded = answer_plan(index, question, plan, scope, self.k)
+            plan = self._in_scope(self._standalone(index.reader.read(text)), scope)
+            if self._needs_topic(plan):
+                named = [index.reader.titles.get(d, d) for d in sorted(scope)] if scope else []
+                examples = ", ".join(f"“{t}”" for t in named[:6]) or example_text(index)
+                grounded = abstain(question, plan.search_text, CLARIFY.format(examples=examples))
+            else:
+                grounded = answer_plan(index, question, plan, scope, self.k)
         grounded = replace(grounded, notice=notice, citations=_linked(index, grounded.citations))
         final = grounded
-        if self.llm is None or grounded.abstained:
-            words = grounded.text.split(" ")
-            for end in range(8, len(words), 8):
-                yield " ".join(words[:end]), None
-        else:
+        if self.llm is not None and not grounded.abstained:  # a grounded answer is ready at once: no pieces
             for partial, answer in self.llm.stream(grounded):
                 if answer is None:
                     yield partial, None
@@ -287,6 +289,14 @@ class ChatSession:
         yield final.text, final
 
     # -- follow-ups ---------------------------------------------------------
+
+    def _in_scope(self, plan: QueryPlan, scope: Collection[str] | None) -> QueryPlan:
+        """A question that names no page, asked within a filter of one page, is about that page."""
+        if plan.approaches or not scope or len(scope) != 1:
+            return plan
+        (doc_id,) = scope
+        title = self.index.reader.titles.get(doc_id, doc_id)
+        return replace(plan, approaches=(doc_id,), query=plan.query or f"{plan.text} ({title})")
 
     def _needs_topic(self, plan: QueryPlan) -> bool:
         """"Who should work on it?" with nothing before it: which approach is "it"?"""
@@ -325,16 +335,17 @@ class ChatSession:
                 listing=plan.listing and not before.approaches,
                 dimensions=plan.dimensions or (before.dimensions if _asks_nothing_new(plan) else ()),
             )
-        if _bare(plan.residual) and not _own_clause(plan):
+        if _asks_nothing_new(plan):
             # Topic switch with no question of its own: "What about interpretability?"
-            # asks the previous question of the new approach.
+            # asks the previous question of the new approach ("who should work on AI
+            # control?" has a question of its own: it is searched as asked).
             titles = ", ".join(self.index.reader.titles.get(d, d) for d in plan.approaches)
             return replace(
                 plan,
                 query=f"{before.residual} ({titles})",
                 residual=before.residual,
-                dimensions=plan.dimensions or (before.dimensions if _asks_nothing_new(plan) else ()),
-                section=plan.section or (before.section if _asks_nothing_new(plan) else None),
+                dimensions=plan.dimensions or before.dimensions,
+                section=plan.section or before.section,
             )
         return plan
 

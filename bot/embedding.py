@@ -202,7 +202,7 @@ class _TorchModel:
 
         self.model = SentenceTransformer(path, device="cpu", local_files_only=True)
         get = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dimension = int(get())
+        self.dimension = int(get() or 0)
         self.lock = threading.Lock()  # the tokenizer is not thread-safe
 
     def encode(self, texts: list[str], progress: bool) -> Any:

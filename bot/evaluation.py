@@ -272,7 +272,7 @@ def _parse_case(raw: Any, n: int) -> tuple[Case | None, list[str]]:
         return None, problems
     return (
         Case(
-            id=cid,
+            id=str(cid),
             turns=tuple(turns),
             expected_sources=tuple(sources),
             must_include=lists["must_include"],

@@ -367,7 +367,7 @@ class Vectors:
         if not rows:
             return []
         sims = np.asarray(self.matrix[rows]) @ np.asarray(vector, dtype=np.float32)
-        order = np.argsort(-sims)[:k]
+        order = np.argsort(np.negative(sims))[:k]
         return [(self.ids[rows[j]], float(sims[j])) for j in order]
 
     def nearest(self, vector: Any, k: int) -> list[tuple[str, float]]:

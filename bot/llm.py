@@ -52,10 +52,12 @@ def chat_model(spec: str) -> Any:
             from langchain_openai import ChatOpenAI
         except ImportError as exc:  # pragma: no cover - installed with the llm extra
             raise BotError("BOT_LLM=openai:… needs langchain-openai: pip install 'approach-bot[llm]'") from exc
+        from pydantic import SecretStr
+
         return ChatOpenAI(
             model=name,
             base_url=os.environ.get("OPENAI_BASE_URL"),
-            api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
+            api_key=SecretStr(os.environ.get("OPENAI_API_KEY") or "not-needed"),
             temperature=0,
             timeout=float(os.environ.get("BOT_LLM_TIMEOUT", "60")),
             max_retries=0,

@@ -95,7 +95,7 @@ def build_matrix(chunks: Iterable[Chunk], titles: dict[str, str], profile: Profi
             dim = dimensions.columns.get(header.strip().lower())
             if dim and value and (doc_id, dim) not in cells:
                 cells[(doc_id, dim)] = Cell(doc_id, titles[doc_id], dim, value, "", chunk)
-    rated = sorted({d for d, _ in cells}, key=lambda d: titles.get(d, d).lower())
+    rated = sorted({d for d, _ in cells}, key=lambda d: (titles.get(d) or d).lower())
     return Matrix(approaches=tuple((d, titles.get(d, d)) for d in rated), cells=cells, dimensions=dimensions.names)
 
 

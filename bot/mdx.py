@@ -833,7 +833,8 @@ RENDERER_KINDS = frozenset(_RENDERERS)
 
 def _entity_markdown(conv: _Converter, entity: Mapping[str, Any], level: int) -> str:
     """An entity's record as the page the site draws from it."""
-    content = entity.get("content") if isinstance(entity.get("content"), Mapping) else {}
+    raw_content = entity.get("content")
+    content: Mapping[str, Any] = raw_content if isinstance(raw_content, Mapping) else {}
     parts = [conv.convert(_paragraphs(_text(entity.get("description"), keep_lines=True)))]
     fields = [(_text(f.get("label")), conv.cell(f.get("value"))) for f in _records_of(entity.get("customFields"))]
     parts.append(_fields("", fields))
@@ -881,7 +882,8 @@ def _entity_lists(conv: _Converter, entity: Mapping[str, Any], level: int) -> st
         _item(_text(a.get("title")) or conv.entity_title(_text(a.get("id"))), "", _text([a.get(k) for k in _EFFECT]))
         for a in _records_of(entity.get("addressedBy"))
     ]
-    groups = entity.get("relatedContent") if isinstance(entity.get("relatedContent"), Mapping) else {}
+    raw_groups = entity.get("relatedContent")
+    groups: Mapping[str, Any] = raw_groups if isinstance(raw_groups, Mapping) else {}
     related = [
         " ".join([_link(_text(r.get("title")), _text(r.get("path"))), conv.cell(r.get("description"))]).strip()
         for group in groups.values()

@@ -167,7 +167,7 @@ def example_questions(index: Index, limit: int = 6) -> list[str]:
     if index.profile.examples:
         return list(index.profile.examples)[:limit]
     asked: list[str] = []
-    for doc_id, info in sorted(index.catalog.documents.items()):
+    for doc_id in sorted(index.catalog.documents):
         for section in index.catalog.sections(doc_id):
             last = section.split(PATH_SEP)[-1]
             question = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", last, flags=re.I)

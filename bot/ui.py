@@ -797,7 +797,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
             ids.append(doc_id)
         return ids
 
-    def chat(message: str, scope: list[str] | None = None, request: gr.Request = None) -> str:
+    def chat(message: str, scope: list[str] | None = None, request: gr.Request = None) -> str:  # type: ignore[assignment]  # gradio injects the request
         """Answer a question (follow-ups use this client's conversation): the text with [n] markers, then its sources.
         ``scope``: optional list of approaches (document ids or titles) to search, like the page's filter."""
         try:
@@ -805,14 +805,14 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         except BotError as exc:
             return f"error: {exc}"
 
-    def ask_json(message: str, scope: list[str] | None = None, request: gr.Request = None) -> dict:
+    def ask_json(message: str, scope: list[str] | None = None, request: gr.Request = None) -> dict:  # type: ignore[assignment]  # gradio injects the request
         """Answer a question; the Answer as JSON (text, citations, abstained, query). ``scope`` as for /chat."""
         try:
             return api_session(request).ask(str(message)[:MAX_MESSAGE_CHARS], doc_ids=doc_ids(scope)).to_dict()
         except BotError as exc:
             return {"error": str(exc)}
 
-    def new_chat(request: gr.Request = None) -> str:
+    def new_chat(request: gr.Request = None) -> str:  # type: ignore[assignment]  # gradio injects the request
         """Start a new conversation for this client: the next question has no history."""
         api_session(request, fresh=True)
         return "new conversation"
@@ -961,7 +961,7 @@ def warm_up(index_dir: str | os.PathLike[str] | None = None, chroma_url: str | N
     from bot.retrieval import Index
 
     ChatSession(index_dir, chroma_url=chroma_url, llm="").ask("warm up: is cooperation possible?")
-    Index.open(index_dir, chroma_url).reader
+    _ = Index.open(index_dir, chroma_url).reader  # built on first use: now
 
 
 def auth_from_env(value: str | None = None) -> list[tuple[str, str]] | None:

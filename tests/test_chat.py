@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-
 from bot import ChatSession, ask, build_index
 from bot.evaluation import crux_balance
 from tests.conftest import CORPUS, needs_shared

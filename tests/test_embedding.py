@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bot import config
-from bot.embedding import Embedder, _OnnxModel, _TorchModel, _load_model
+from bot.embedding import Embedder, _load_model, _OnnxModel, _TorchModel
 from bot.errors import BotError
 
 from .conftest import ROOT

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.markdown import parse_document
-from bot.profile import load_profile
 from bot.mdx import ComponentRules, DataFolder, Reference, _find_tag, _parse_props, mdx_to_markdown
+from bot.profile import load_profile
 
 WIKI = Path(__file__).resolve().parent.parent.parent / "shared" / "wiki"
 

@@ -406,7 +406,7 @@ def test_two_long_lived_replicas_see_a_reindex_by_a_third_process(tmp_path: Path
 
 
 @pytest.mark.slow
-def test_two_replicas_on_a_chroma_server_see_a_reindex_by_a_third_process(tmp_path: Path, chroma_url: str):
+def test_two_replicas_on_a_chroma_server_see_a_reindex_by_a_third_process(tmp_path: Path, chroma_url: str):  # noqa: F811 - the fixture imported above
     _replicas_follow(tmp_path, ["--chroma-url", chroma_url], {"BOT_CHROMA_COLLECTION": "replicas"})
 
 
