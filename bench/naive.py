@@ -64,10 +64,9 @@ def naive_pipeline(
     A ``workdir`` that already holds the store is reused as it is.
     ``ask.with_backend(name)`` is the same pipeline embedding questions with
     another backend ("auto": approach-bot's ONNX embedder)."""
-    from langchain_chroma import Chroma
-
     import chromadb
     from chromadb.config import Settings
+    from langchain_chroma import Chroma
 
     reuse = (workdir / "chroma.sqlite3").is_file()
     client = chromadb.PersistentClient(path=str(workdir), settings=Settings(anonymized_telemetry=False))

@@ -98,14 +98,14 @@ def measure(
     reuse: bool = False,
     profile: Path | None = None,
 ) -> dict[str, Any]:
+    import bm25s  # noqa: F401
+    import chromadb  # noqa: F401 - imported before timing, like the model is warmed
+
     from bot import ChatSession, build_index
     from bot.embedding import Embedder
     from bot.markdown import load_corpus
     from bot.profile import load_profile
     from bot.retrieval import Index
-
-    import chromadb  # noqa: F401 - imported before timing, like the model is warmed
-    import bm25s  # noqa: F401
 
     embedder = Embedder.default()
     embedder.embed(["warm up"])
