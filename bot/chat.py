@@ -291,8 +291,9 @@ class ChatSession:
     # -- follow-ups ---------------------------------------------------------
 
     def _in_scope(self, plan: QueryPlan, scope: Collection[str] | None) -> QueryPlan:
-        """A question that names no page, asked within a filter of one page, is about that page."""
-        if plan.approaches or not scope or len(scope) != 1:
+        """A question that names no page and leans on context ("who should work on it?",
+        "what are the cruxes?"), asked within a filter of one page, is about that page."""
+        if plan.approaches or not scope or len(scope) != 1 or not _leans_on_history(plan, self.index.reader.known):
             return plan
         (doc_id,) = scope
         title = self.index.reader.titles.get(doc_id, doc_id)

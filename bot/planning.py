@@ -29,6 +29,9 @@ CUE_WEIGHT = float(__import__("os").environ.get("BOT_TUNE_CUEW", "2.0"))
 #: first search's evidence did not mention, searched for by name.
 SPECIFIC_WEIGHT = 3.0
 
+#: A question quoting a heading of at least this many words asks for that section.
+QUOTED_HEADING_WORDS = 5
+
 #: A passage linking at least this many works, most of its text their titles, is a reading list.
 READING_LIST_REFS = 3
 
@@ -59,7 +62,10 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         if cells:
             return compose_listing(question, query, cells, plan.dimensions, plan.rating)
 
-    if len(approaches) < 2 and plan.contrast:
+    quoted = _quoted_heading(index, plan, approaches, documents)
+    if quoted:  # the question quotes a heading: that section, on its own page, is what it asks for
+        approaches = [quoted[0].doc_id]
+    elif len(approaches) < 2 and plan.contrast:
         approaches = _compared(approaches, documents)
     if len(approaches) >= 2:
         groups = [g for g in (_evidence_for(index, retriever, plan, d, k) for d in approaches) if g]
@@ -90,7 +96,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if not hits:
         return _decline(index, question, query, (), documents)
     target = approaches[0] if approaches else documents[0][0] if documents else hits[0].chunk.doc_id
-    pinned = _pinned(index, plan, target)
+    pinned = quoted or _pinned(index, plan, target)
     structured = bool(pinned) and bool(approaches or plan.dimensions or plan.section)
     weak = evidence_is_weak(hits, named=bool(approaches))
     missing = _not_covered(plan, hits)
@@ -108,6 +114,30 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section:
         hits = _demote_overview(hits)
     return compose(question, _demote_reading_lists(hits), query=query)
+
+
+def _quoted_heading(
+    index: Index, plan: QueryPlan, approaches: Sequence[str], documents: Sequence[tuple[str, float]]
+) -> list[Chunk]:
+    """The chunks of the section whose heading (of several words) the question
+    quotes, in the best-ranked document that has it; none when it quotes none."""
+    text = _plain(plan.text)
+    found = [
+        (len(heading), rank, doc_id, section)
+        for heading, places in index.headings_by_text.items()
+        if len(heading.split()) >= QUOTED_HEADING_WORDS and heading in text
+        for doc_id, section in places
+        if not approaches or doc_id in approaches
+        for rank in [next((i for i, (d, _) in enumerate(documents) if d == doc_id), len(documents))]
+    ]
+    if not found:
+        return []
+    _, _, doc_id, section = min(found, key=lambda f: (-f[0], f[1]))
+    return list(index.catalog.sections(doc_id).get(section, ()))
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def _named(plan: QueryPlan, scope: Collection[str] | None, documents: Sequence[tuple[str, float]]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -97,6 +98,7 @@ class Index:
         self._reader: QueryReader | None = None
         self._matrix: Matrix | None = None
         self._profile: Profile | None = None
+        self._headings_by_text: dict[str, list[tuple[str, str]]] | None = None
 
     @property
     def reader(self) -> QueryReader:
@@ -112,6 +114,21 @@ class Index:
         if self._profile is None:
             self._profile = Profile.from_json(self.catalog.profile) if self.catalog.profile else Profile.defaults()
         return self._profile
+
+    @property
+    def headings_by_text(self) -> dict[str, list[tuple[str, str]]]:
+        """Each section's own heading as plain words ("crux:" and numbering dropped) →
+        the (document, section) pairs that have it."""
+        if self._headings_by_text is None:
+            table: dict[str, list[tuple[str, str]]] = {}
+            for doc_id in self.catalog.documents:
+                for section in self.catalog.sections(doc_id):
+                    last = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", section.split(" › ")[-1], flags=re.I)
+                    plain = " ".join(re.findall(r"[a-z0-9]+", last.lower()))
+                    if plain:
+                        table.setdefault(plain, []).append((doc_id, section))
+            self._headings_by_text = table
+        return self._headings_by_text
 
     @property
     def matrix(self) -> Matrix:
