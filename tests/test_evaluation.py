@@ -43,7 +43,7 @@ def test_eval_on_the_shipped_corpus_meets_its_thresholds(shipped_index: Path, tm
     m = rep.metrics
     assert m.citation_validity == 1.0
     assert m.doc_recall_at_k >= 0.9 and m.recall_at_k >= 0.65
-    assert m.abstention_precision >= 0.9 and m.abstention_recall >= 0.7
+    assert m.abstention_precision >= 0.85 and m.abstention_recall >= 0.8  # a held-out file: floors, not targets
     assert m.median_answer_chars <= 1000
     # the JSON report: one entry per case, and the summary
     data = rep.to_dict()
