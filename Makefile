@@ -73,6 +73,7 @@ check: install
 
 bench: install
 	$(BIN)/python bench/run.py --sizes approaches,wiki,1000,10000,1000docs,100000 --naive-up-to 200000 --pure-up-to 11000 --out docs/bench-latest.md
+	$(BIN)/python bench/ui_latency.py --questions 20 | tee -a docs/bench-latest.md
 
 clean-index:
 	rm -rf $(INDEX)/chroma $(INDEX)/lexical-* $(INDEX)/manifest.json

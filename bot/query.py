@@ -346,7 +346,8 @@ class QueryReader:
         found = []
         for quoted in re.findall(r"[\"“‘']([A-Z][^\"”’']{3,60})[\"”’']", text):
             words = quoted.split()
-            if sum(w[:1].isupper() for w in words) * 2 >= len(words) > 0:  # a title ("Stochastic Parrots"), not a sentence
+            title_case = sum(w[:1].isupper() and not w.isupper() for w in words)
+            if title_case * 2 >= len(words) > 0:  # a title ("Stochastic Parrots"), not a sentence or a shout
                 found.append(quoted.strip())
         for phrase in _proper_phrases(text):
             if not set(phrase.lower().split()) <= named:
