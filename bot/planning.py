@@ -62,7 +62,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         if cells:
             return compose_listing(question, query, cells, plan.dimensions, plan.rating)
 
-    quoted = _quoted_heading(index, plan, approaches, documents)
+    quoted = _quoted_heading(index, plan, approaches, documents, scope)
     if quoted:  # the question quotes a heading: that section, on its own page, is what it asks for
         approaches = [quoted[0].doc_id]
     elif len(approaches) < 2 and plan.contrast:
@@ -117,7 +117,11 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
 
 
 def _quoted_heading(
-    index: Index, plan: QueryPlan, approaches: Sequence[str], documents: Sequence[tuple[str, float]]
+    index: Index,
+    plan: QueryPlan,
+    approaches: Sequence[str],
+    documents: Sequence[tuple[str, float]],
+    scope: Collection[str] | None,
 ) -> list[Chunk]:
     """The chunks of the section whose heading (of several words) the question
     quotes, in the best-ranked document that has it; none when it quotes none."""
@@ -127,7 +131,7 @@ def _quoted_heading(
         for heading, places in index.headings_by_text.items()
         if len(heading.split()) >= QUOTED_HEADING_WORDS and heading in text
         for doc_id, section in places
-        if not approaches or doc_id in approaches
+        if (not approaches or doc_id in approaches) and (not scope or doc_id in scope)
         for rank in [next((i for i, (d, _) in enumerate(documents) if d == doc_id), len(documents))]
     ]
     if not found:
