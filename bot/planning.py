@@ -126,10 +126,13 @@ def _quoted_heading(
     """The chunks of the section whose heading (of several words) the question
     quotes, in the best-ranked document that has it; none when it quotes none."""
     text = _plain(plan.text)
+    words = text.split()
+    starts = {" ".join(words[i : i + QUOTED_HEADING_WORDS]) for i in range(len(words) - QUOTED_HEADING_WORDS + 1)}
     found = [
         (len(heading), rank, doc_id, section)
-        for heading, places in index.headings_by_text.items()
-        if len(heading.split()) >= QUOTED_HEADING_WORDS and heading in text
+        for start in starts
+        for heading, places in index.headings_by_start(QUOTED_HEADING_WORDS).get(start, ())
+        if heading in text
         for doc_id, section in places
         if (not approaches or doc_id in approaches) and (not scope or doc_id in scope)
         for rank in [next((i for i, (d, _) in enumerate(documents) if d == doc_id), len(documents))]

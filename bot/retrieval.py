@@ -99,6 +99,7 @@ class Index:
         self._matrix: Matrix | None = None
         self._profile: Profile | None = None
         self._headings_by_text: dict[str, list[tuple[str, str]]] | None = None
+        self._heading_starts: dict[int, dict[str, list[tuple[str, list[tuple[str, str]]]]]] = {}
 
     @property
     def reader(self) -> QueryReader:
@@ -129,6 +130,17 @@ class Index:
                         table.setdefault(plain, []).append((doc_id, section))
             self._headings_by_text = table
         return self._headings_by_text
+
+    def headings_by_start(self, words: int) -> dict[str, list[tuple[str, list[tuple[str, str]]]]]:
+        """The headings of at least ``words`` words, by their first ``words`` words (cached)."""
+        if words not in self._heading_starts:
+            table: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {}
+            for heading, places in self.headings_by_text.items():
+                parts = heading.split()
+                if len(parts) >= words:
+                    table.setdefault(" ".join(parts[:words]), []).append((heading, places))
+            self._heading_starts[words] = table
+        return self._heading_starts[words]
 
     @property
     def matrix(self) -> Matrix:
