@@ -23,7 +23,7 @@ from bot.retrieval import Hit, HybridRetriever, Index, Ranking
 log = logging.getLogger(__name__)
 
 #: Weight of the ranking of sections whose heading the question's wording names.
-CUE_WEIGHT = float(__import__("os").environ.get("BOT_TUNE_CUEW", "2.0"))
+CUE_WEIGHT = 2.0
 
 #: Weight of the BM25 ranking of a specific subject (a name, a number) the
 #: first search's evidence did not mention, searched for by name.
@@ -36,7 +36,7 @@ QUOTED_HEADING_WORDS = 5
 READING_LIST_REFS = 3
 
 #: Weight of the ranking that puts the best documents' chunks first.
-DOCUMENT_WEIGHT = float(__import__("os").environ.get("BOT_TUNE_DOCW", "2.0"))
+DOCUMENT_WEIGHT = 2.0
 
 #: An approach named only by an everyday word counts when the search ranks its
 #: page among this many.

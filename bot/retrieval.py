@@ -51,7 +51,7 @@ DOCUMENT_WEIGHTS = {"window": 2.0, "cited": 1.0, "lexical": 0.5}
 DOCUMENT_RRF_K = 10
 
 #: Weight of the ranking of chunks by their section heading's similarity.
-HEADING_WEIGHT = float(os.environ.get("BOT_TUNE_HEADW", "1.0"))
+HEADING_WEIGHT = 1.0
 
 #: Tables whose missing rows are fetched when one row is retrieved.
 EXPANDED_KINDS = ("crux", "table")
