@@ -181,7 +181,7 @@ def clean_question(question: str) -> tuple[str, str]:
     notice = ""
     if len(text) > MAX_QUESTION_CHARS:
         text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
-        notice = f"Your question was longer than {MAX_QUESTION_CHARS} characters; only its beginning was searched."
+        notice = messages.QUESTION_CUT.format(limit=MAX_QUESTION_CHARS)
     if not re.search(r"\w", text):
         raise QuestionError("Please ask a question in words, for example: is a pause on frontier AI feasible?")
     return text, notice
