@@ -94,3 +94,13 @@ def test_a_missed_threshold_fails_the_command(shipped_index: Path):
     assert "cases," in ok.stdout and "recall@3" in ok.stdout
     missed = subprocess.run([*args, "--min-recall", "1.01"], capture_output=True, text=True, cwd=ROOT)
     assert missed.returncode == 1 and "threshold missed: recall@3" in missed.stderr
+
+
+def test_a_prompt_file_for_another_corpus_is_refused_with_one_clear_message(shipped_index: Path, tmp_path: Path):
+    prompts = tmp_path / "other.yaml"
+    prompts.write_text(
+        "cases:\n  - id: elsewhere\n    turns: [\"is a pause feasible?\"]\n"
+        "    expected_sources: [{doc_id: pause}]\n    must_include: [\"Feasible\"]\n"
+    )
+    with pytest.raises(PromptFileError, match=r"does not hold \(pause\).*--corpus"):
+        evaluate(prompts, index=shipped_index)
