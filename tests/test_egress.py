@@ -94,6 +94,11 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Set-up, not traced: the model's one-time ONNX export for this environment (torch, which
+    # looks up the user's name through the system's name service on a fresh virtualenv).
+    env = clean_env(tmp_path_factory.mktemp("export"))
+    code = "from bot.embedding import Embedder; Embedder.default().embed(['warm up'])"
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, timeout=900)
     folder = tmp_path_factory.mktemp("egress") / "corpus"
     folder.mkdir()
     for name, rating, note in (("alpha", "High", "Easy to test today"), ("beta", "Low", "Hard to measure")):
