@@ -65,6 +65,13 @@ chroma_option = click.option(
     default=None,
     help="Use a Chroma server (e.g. http://127.0.0.1:8000) [default: $BOT_CHROMA_URL].",
 )
+profile_option = click.option(
+    "--profile",
+    "profile",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The corpus profile, a YAML file [default: $BOT_PROFILE, else <corpus>/bot.yaml if there is one].",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,15 +88,6 @@ def main(verbose: bool) -> None:
     if not verbose:
         for noisy in ("httpx", "chromadb", "sentence_transformers", "bm25s"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
-
-
-profile_option = click.option(
-    "--profile",
-    "profile",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="The corpus profile, a YAML file [default: $BOT_PROFILE, else <corpus>/bot.yaml if there is one].",
-)
 
 
 def _report_index(stats: Any) -> None:
