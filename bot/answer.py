@@ -15,30 +15,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot import messages
+from bot import messages, ranking
 from bot.markdown import PATH_SEP, Chunk, Table
 from bot.retrieval import Hit
-
-NOT_FOUND = (
-    "I could not find this in the approach documents. "
-    "Try asking about an approach's evaluation, its cruxes, or who should work on it."
-)
-
-#: Abstain when the best dense similarity is below this (tuned on the
-#: unanswerable questions of evals/approaches.yaml; see evaluation.py).
-MIN_SIMILARITY = 0.36
-MIN_SIMILARITY_NAMED = 0.25
-
-#: Longest passage quoted from prose, in characters.
-MAX_QUOTE = 420
-
-#: Secondary groups shown after the main one, when their fused score is at
-#: least this share of the main group's.
-MAX_RELATED = 2
-RELATED_SHARE = 0.85
-
-#: Sections shown when a question asks for several by structure ("what are the cruxes?").
-MAX_PINNED_GROUPS = 4
 
 
 @dataclass(frozen=True)
@@ -97,7 +76,7 @@ class Answer:
         }
 
 
-def abstain(question: str, query: str = "", message: str = NOT_FOUND) -> Answer:
+def abstain(question: str, query: str = "", message: str = messages.NOT_FOUND) -> Answer:
     return Answer(question=question, text=message, citations=[], abstained=True, query=query or question)
 
 
@@ -108,7 +87,7 @@ def evidence_is_weak(hits: Sequence[Hit], named: bool = False) -> bool:
     similarity is still evidence.
     """
     best = max((h.dense for h in hits if h.dense is not None), default=0.0)
-    return not hits or best < (MIN_SIMILARITY_NAMED if named else MIN_SIMILARITY)
+    return not hits or best < (ranking.MIN_SIMILARITY_NAMED if named else ranking.MIN_SIMILARITY)
 
 
 class _Numbering:
@@ -258,9 +237,9 @@ def _related(groups: list[_Group]) -> list[_Group]:
         return []
     main = groups[0]
     if any(h.pinned for h in main.hits):  # asked for by structure: all of it, and nothing else
-        return [g for g in groups[1:] if any(h.pinned for h in g.hits)][:MAX_PINNED_GROUPS]
-    picked = [g for g in groups[1:] if g.best >= RELATED_SHARE * main.best and g.dense >= main.dense]
-    return picked[:MAX_RELATED]
+        return [g for g in groups[1:] if any(h.pinned for h in g.hits)][:ranking.MAX_PINNED_GROUPS]
+    picked = [g for g in groups[1:] if g.best >= ranking.RELATED_SHARE * main.best and g.dense >= main.dense]
+    return picked[:ranking.MAX_RELATED]
 
 
 def _render(group: _Group, numbering: _Numbering, full: bool) -> str:
@@ -359,7 +338,7 @@ def _render_rows(group: _Group, numbering: _Numbering, full: bool, heading: bool
 
 def _render_passage(chunk: Chunk, numbering: _Numbering, full: bool, heading: bool = True) -> str:
     body = chunk.body
-    limit = MAX_QUOTE if full else MAX_QUOTE // 2
+    limit = ranking.MAX_QUOTE if full else ranking.MAX_QUOTE // 2
     if len(body) > limit:
         cut = body.rfind("\n", 0, limit)
         body = body[: cut if cut > limit // 2 else limit].rstrip() + " …"

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 
-from bot import messages
+from bot import messages, ranking
 from bot.answer import Answer, Citation, abstain
 from bot.embedding import Embedder
 from bot.errors import QuestionError
@@ -65,8 +65,6 @@ _CATALOG = re.compile(
 #: Catalog answers list every page up to this many; above it, a sample from each folder.
 CATALOG_ALL_UP_TO = 20
 
-#: How many fused hits an answer is composed from.
-K = 8
 
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|but|or|so|then|also|what about|how about|and what about|what of|same for|why|how come|"
@@ -207,7 +205,7 @@ class ChatSession:
         index_dir: str | os.PathLike[str] | None = None,
         *,
         chroma_url: str | None = None,
-        k: int = K,
+        k: int = ranking.ANSWER_HITS,
         doc_ids: Collection[str] | None = None,
         llm: str | None = None,
         embedder: Embedder | None = None,

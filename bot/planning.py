@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from bot import messages
+from bot import messages, ranking
 from bot.answer import Answer, abstain, compose, compose_groups, compose_listing, evidence_is_weak
 from bot.markdown import OVERVIEW, PATH_SEP, Chunk
 from bot.matrix import Cell, rating_level
@@ -21,30 +21,6 @@ from bot.query import QueryPlan, cue_matches, has_count, is_date_evidence
 from bot.retrieval import Hit, HybridRetriever, Index, Ranking
 
 log = logging.getLogger(__name__)
-
-#: Weight of the ranking of sections whose heading the question's wording names.
-CUE_WEIGHT = 2.0
-
-#: Weight of the BM25 ranking of a specific subject (a name, a number) the
-#: first search's evidence did not mention, searched for by name.
-SPECIFIC_WEIGHT = 3.0
-
-#: A question quoting a heading of at least this many words asks for that section.
-QUOTED_HEADING_WORDS = 5
-
-#: A passage linking at least this many works, most of its text their titles, is a reading list.
-READING_LIST_REFS = 3
-
-#: Weight of the ranking that puts the best documents' chunks first.
-DOCUMENT_WEIGHT = 2.0
-
-#: An approach named only by an everyday word counts when the search ranks its
-#: page among this many.
-NAMED_BY_WORD_WITHIN = 3
-
-#: A comparison that names one approach or none is filled in with the pages
-#: scoring at least this share of the best page's document score.
-COMPARED_WITHIN = 0.75
 
 _INTRO = re.compile(r"\b(?:what is|what's|what are|explain|describe|tell me about|overview|summar\w*|introduc\w*)\b", re.I)
 
@@ -104,7 +80,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         # the search missed a passage naming the question's specific subject: look for it by name
         only = [c.chunk_id for d in targets for c in index.catalog.document_chunks(d)] or None
         rankings += [
-            Ranking("specific", index.lexical.search(term, retriever.depth, only), weight=SPECIFIC_WEIGHT) for term in missing
+            Ranking("specific", index.lexical.search(term, retriever.depth, only), weight=ranking.SPECIFIC_WEIGHT) for term in missing
         ]
         hits = retriever.fuse(rankings, k)
         missing = _not_covered(plan, hits)
@@ -127,11 +103,11 @@ def _quoted_heading(
     quotes, in the best-ranked document that has it; none when it quotes none."""
     text = _plain(plan.text)
     words = text.split()
-    starts = {" ".join(words[i : i + QUOTED_HEADING_WORDS]) for i in range(len(words) - QUOTED_HEADING_WORDS + 1)}
+    starts = {" ".join(words[i : i + ranking.QUOTED_HEADING_WORDS]) for i in range(len(words) - ranking.QUOTED_HEADING_WORDS + 1)}
     found = [
         (len(heading), rank, doc_id, section)
         for start in starts
-        for heading, places in index.headings_by_start(QUOTED_HEADING_WORDS).get(start, ())
+        for heading, places in index.headings_by_start(ranking.QUOTED_HEADING_WORDS).get(start, ())
         if heading in text
         for doc_id, section in places
         if (not approaches or doc_id in approaches) and (not scope or doc_id in scope)
@@ -150,7 +126,7 @@ def _plain(text: str) -> str:
 def _named(plan: QueryPlan, scope: Collection[str] | None, documents: Sequence[tuple[str, float]]) -> list[str]:
     """The approaches the question names, within scope. One named only by an
     everyday word ("oversight") counts when the search ranks it high too."""
-    near = {d for d, _ in documents[:NAMED_BY_WORD_WITHIN]}
+    near = {d for d, _ in documents[:ranking.NAMED_BY_WORD_WITHIN]}
     return [d for d in plan.approaches if (not scope or d in scope) and (d not in plan.weak or d in near)]
 
 
@@ -160,7 +136,7 @@ def _compared(approaches: list[str], documents: Sequence[tuple[str, float]]) -> 
     if not documents:
         return approaches
     top = documents[0][1]
-    close = [d for d, score in documents[:3] if score >= COMPARED_WITHIN * top]
+    close = [d for d, score in documents[:3] if score >= ranking.COMPARED_WITHIN * top]
     chosen = list(dict.fromkeys(approaches + close))[:2]
     return chosen if len(chosen) >= 2 else approaches
 
@@ -243,14 +219,14 @@ def _document_ranking(index: Index, documents: Sequence[tuple[str, float]]) -> R
         for members in index.catalog.sections(doc_id).values()
         for chunk in members
     ]
-    return Ranking("document", items, weight=DOCUMENT_WEIGHT, tied=True)
+    return Ranking("document", items, weight=ranking.DOCUMENT_WEIGHT, tied=True)
 
 
 def _cue_ranking(index: Index, plan: QueryPlan, doc_ids: Sequence[str], support: Sequence[Ranking] = ()) -> Ranking:
     """The chunks of sections whose heading the question's wording points at,
     among the sections the search itself found (a cue word alone, such as
     "risk", does not pull in a section nothing else points to)."""
-    found = {cid for ranking in support for cid, _ in ranking.items}
+    found = {cid for listing in support for cid, _ in listing.items}
     sections = {(c.doc_id, c.section) for cid in found if (c := index.catalog.chunks.get(cid))}
     items = [
         (chunk.chunk_id, 1.0)
@@ -259,7 +235,7 @@ def _cue_ranking(index: Index, plan: QueryPlan, doc_ids: Sequence[str], support:
         if cue_matches(plan.cues, section) and (not support or (doc_id, section) in sections)
         for chunk in chunks
     ]
-    return Ranking("cue", items, weight=CUE_WEIGHT, tied=True)
+    return Ranking("cue", items, weight=ranking.CUE_WEIGHT, tied=True)
 
 
 def _listing(index: Index, plan: QueryPlan, scope: Collection[str] | None) -> list[list[Cell]]:
@@ -336,7 +312,7 @@ def _demote_reading_lists(hits: list[Hit]) -> list[Hit]:
     def listing(hit: Hit) -> bool:
         chunk = hit.chunk
         linked = sum(len(title) for title, _ in chunk.refs)
-        return chunk.table is None and len(chunk.refs) >= READING_LIST_REFS and linked >= 0.4 * len(chunk.body)
+        return chunk.table is None and len(chunk.refs) >= ranking.READING_LIST_REFS and linked >= ranking.READING_LIST_SHARE * len(chunk.body)
 
     lists = [h for h in hits if listing(h)]
     rest = [h for h in hits if not listing(h)]

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import ranking
+from bot.markdown import PATH_SEP
 from bot.profile import Profile
 
 _OVERALL = re.compile(
@@ -92,9 +94,6 @@ class QueryPlan:
         return len(self.approaches) >= 2
 
 
-#: How close (difflib ratio) a misspelling must be to a corpus word to be corrected.
-SPELLING_CUTOFF = 0.8
-
 
 class QueryReader:
     """Reads questions against one index's documents and vocabulary."""
@@ -157,7 +156,7 @@ class QueryReader:
             counts = usage.get(word, {})
             total = sum(counts.values())
             own = counts.get(doc_id, 0)
-            if doc_id and (total == 0 or (own >= max(counts.values()) and own / total >= 0.3)):
+            if doc_id and (total == 0 or (own >= max(counts.values()) and own / total >= ranking.ALIAS_OWN_SHARE)):
                 self.aliases.setdefault((word,), doc_id)
         self.titles = {d.doc_id: d.title for d in docs}
         self._alias_words = {w for key in self.aliases for w in key}
@@ -206,7 +205,7 @@ class QueryReader:
     def section_matches(self, key: str, section: str) -> bool:
         """Whether a section heading is the standard section ``key`` ("who")."""
         pattern = self._section_titles.get(key)
-        return bool(pattern and pattern.search(section.split(" › ")[-1]))
+        return bool(pattern and pattern.search(section.split(PATH_SEP)[-1]))
 
     def known(self, word: str) -> bool:
         """Whether the corpus uses ``word`` (or a word of its stem, or one it abbreviates or misspells)."""
@@ -237,12 +236,12 @@ class QueryReader:
             for w in self._by_length.get(n, ())
             if w[0] == word[0]
         ]
-        close = difflib.get_close_matches(word, candidates, n=2, cutoff=SPELLING_CUTOFF)
+        close = difflib.get_close_matches(word, candidates, n=2, cutoff=ranking.SPELLING_CUTOFF)
         if not close:
             return None
         if len(close) == 2 and difflib.SequenceMatcher(None, word, close[1]).ratio() >= difflib.SequenceMatcher(
             None, word, close[0]
-        ).ratio() - 0.02:
+        ).ratio() - ranking.SPELLING_AMBIGUITY_MARGIN:
             return None  # two words as close: not confident
         return close[0]
 
@@ -315,7 +314,7 @@ class QueryReader:
             near = self._alias_by_end.get("^" + stem[:1], set()) | self._alias_by_end.get(stem[-1:] + "$", set())
             # a ratio of 0.85 needs lengths within these bounds: no need to compare the others
             candidates = sorted(w for w in near if 0.74 * len(stem) <= len(w) <= 1.36 * len(stem))
-            close = difflib.get_close_matches(stem, candidates, n=1, cutoff=0.85)
+            close = difflib.get_close_matches(stem, candidates, n=1, cutoff=ranking.ALIAS_CUTOFF)
             if len(self._fuzzy_seen) > 4096:
                 self._fuzzy_seen.clear()
             self._fuzzy_seen[word] = (self.aliases.get((close[0],)) or None) if close else None
@@ -455,7 +454,7 @@ def has_count(text: str, exclude: str = "") -> bool:
 
 def cue_matches(cues: Sequence[str], section: str) -> bool:
     """Whether a section heading is one the question's cues point at."""
-    heading = section.split(" › ")[-1]
+    heading = section.split(PATH_SEP)[-1]
     return any(re.search(c, heading, re.I) for c in cues)
 
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot import config
+from bot import config, ranking
 from bot.embedding import Embedder
 from bot.errors import IndexCorruptError
 from bot.lexical import Catalog, Headings, Lexical, Vectors, load_generation
-from bot.markdown import SUMMARY_KINDS, Chunk
+from bot.markdown import PATH_SEP, SUMMARY_KINDS, Chunk
 from bot.matrix import Matrix, build_matrix
 from bot.profile import Profile
 from bot.query import QueryReader
@@ -29,11 +29,11 @@ from bot.store import VectorStore, require_manifest
 
 log = logging.getLogger(__name__)
 
-#: The constant of reciprocal-rank fusion: score = Σ 1 / (RRF_K + rank).
-RRF_K = 60
-
 #: Searches limited to at most this many documents are scored locally.
 LOCAL_DOCS = 8
+
+#: Tables whose missing rows are fetched when one row is retrieved.
+EXPANDED_KINDS = ("crux", "table")
 
 #: Up to this many chunks, the global dense search is an exact scan of the
 #: local vectors, one per question, serving both the chunk and the document
@@ -42,20 +42,6 @@ LOCAL_DOCS = 8
 #: Chroma server, Chroma's HNSW index answers.
 EXACT_UP_TO = 60_000
 
-#: How the document ranking weighs its lists: the page-context windows'
-#: similarity finds the right page for wording unlike any row's best (measured
-#: on the dev prompts); rows and passages and BM25 follow.
-DOCUMENT_WEIGHTS = {"window": 2.0, "cited": 1.0, "lexical": 0.5}
-
-#: RRF constant of the document ranking (few documents compete, so ranks count more).
-DOCUMENT_RRF_K = 10
-
-#: Weight of the ranking of chunks by their section heading's similarity.
-HEADING_WEIGHT = 1.0
-
-#: Tables whose missing rows are fetched when one row is retrieved.
-EXPANDED_KINDS = ("crux", "table")
-MAX_EXPANDED_ROWS = 8
 
 
 @dataclass(frozen=True)
@@ -124,7 +110,7 @@ class Index:
             table: dict[str, list[tuple[str, str]]] = {}
             for doc_id in self.catalog.documents:
                 for section in self.catalog.sections(doc_id):
-                    last = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", section.split(" › ")[-1], flags=re.I)
+                    last = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", section.split(PATH_SEP)[-1], flags=re.I)
                     plain = " ".join(re.findall(r"[a-z0-9]+", last.lower()))
                     if plain:
                         table.setdefault(plain, []).append((doc_id, section))
@@ -300,7 +286,7 @@ class HybridRetriever:
         """Documents ranked for ``query``, best first, with their fused score.
 
         Each list (dense by chunk kind, BM25) ranks documents by their best
-        chunk; the lists are fused by reciprocal rank with :data:`DOCUMENT_WEIGHTS`.
+        chunk; the lists are fused by reciprocal rank with :data:`ranking.DOCUMENT_WEIGHTS`.
         """
         catalog = self.index.catalog
         allowed = set(doc_ids) if doc_ids else None
@@ -324,7 +310,7 @@ class HybridRetriever:
         scores: dict[str, float] = {}
         for kind, docs in lists.items():
             for rank, doc_id in enumerate(docs, start=1):
-                scores[doc_id] = scores.get(doc_id, 0.0) + DOCUMENT_WEIGHTS[kind] / (DOCUMENT_RRF_K + rank)
+                scores[doc_id] = scores.get(doc_id, 0.0) + ranking.DOCUMENT_WEIGHTS[kind] / (ranking.DOCUMENT_RRF_K + rank)
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
     def _similarities(self, query: str) -> Any:
@@ -340,7 +326,7 @@ class HybridRetriever:
         for (doc_id, section), sim in sections:
             for chunk in self.index.catalog.sections(doc_id).get(section, ()):
                 items.append((chunk.chunk_id, sim))
-        return Ranking("heading", items, weight=HEADING_WEIGHT, tied=True)
+        return Ranking("heading", items, weight=ranking.HEADING_WEIGHT, tied=True)
 
     def fuse(self, rankings: Sequence[Ranking], k: int, expand_tables: bool = True) -> list[Hit]:
         """Reciprocal-rank fusion of several rankings into ``k`` hits."""
@@ -348,13 +334,13 @@ class HybridRetriever:
         scores: dict[str, float] = {}
         dense_of: dict[str, float] = {}
         lexical_of: dict[str, float] = {}
-        for ranking in rankings:
-            seen = {"dense": dense_of, "lexical": lexical_of}.get(ranking.kind)
+        for listing in rankings:
+            seen = {"dense": dense_of, "lexical": lexical_of}.get(listing.kind)
             rank, previous = 0, None
-            for position, (cid, score) in enumerate(ranking.items, start=1):
-                if not ranking.tied or score != previous:
-                    rank, previous = (rank + 1 if ranking.tied else position), score
-                scores[cid] = scores.get(cid, 0.0) + ranking.weight / (RRF_K + rank)
+            for position, (cid, score) in enumerate(listing.items, start=1):
+                if not listing.tied or score != previous:
+                    rank, previous = (rank + 1 if listing.tied else position), score
+                scores[cid] = scores.get(cid, 0.0) + listing.weight / (ranking.RRF_K + rank)
                 if seen is not None:
                     seen[cid] = max(score, seen.get(cid, score))
         order = sorted(scores, key=lambda cid: (-scores[cid], cid))[:k]
@@ -371,7 +357,7 @@ class HybridRetriever:
         extra: list[Hit] = []
         for hit in hits:
             table = hit.chunk.table
-            if table is None or table.kind not in EXPANDED_KINDS or len(table.rows) > MAX_EXPANDED_ROWS:
+            if table is None or table.kind not in EXPANDED_KINDS or len(table.rows) > ranking.MAX_EXPANDED_ROWS:
                 continue
             for row in self.index.catalog.table_rows(table.table_id):
                 if row.chunk_id not in have:

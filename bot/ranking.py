@@ -1,0 +1,110 @@
+"""The ranking policy: every number that decides what an answer shows, in one place.
+
+An answer is made in four steps, and each step's numbers are here, named and
+explained once; the modules that apply them (:mod:`bot.query`,
+:mod:`bot.retrieval`, :mod:`bot.planning`, :mod:`bot.answer`) hold none of
+their own. Every figure was tuned on the dev prompts (``evals/approaches.yaml``,
+``evals/dev/``), never on ``evals/heldout/``.
+
+1. *Reading the question* (:mod:`bot.query`): spelling and alias matching.
+2. *Ranking documents* (:meth:`bot.retrieval.HybridRetriever.documents`): a
+   reciprocal-rank fusion of three lists, one entry per page.
+3. *Ranking chunks* (:mod:`bot.retrieval`, :mod:`bot.planning`): a
+   reciprocal-rank fusion of dense, BM25, heading, document, cue and
+   specific-subject lists, each with a weight.
+4. *Choosing what to show* (:mod:`bot.answer`, :mod:`bot.planning`): whether
+   to answer at all, which sections follow the main one, how long a quote is.
+
+Reciprocal-rank fusion scores an item ``Σ weight / (k + rank)`` over the lists
+that rank it: a small ``k`` lets the first places count more.
+"""
+
+from __future__ import annotations
+
+# -- 1. reading the question ----------------------------------------------------------
+
+#: How close (difflib ratio) a misspelling must be to a corpus word to be
+#: corrected; the best candidate must also beat the second by AMBIGUITY_MARGIN.
+SPELLING_CUTOFF = 0.8
+SPELLING_AMBIGUITY_MARGIN = 0.02
+
+#: How close (difflib ratio, on stems) an unknown long word must be to an
+#: alias of an approach to name it ("interpretibility" names interpretability).
+ALIAS_CUTOFF = 0.85
+
+#: An alias word names a page when at least this share of its uses in the
+#: corpus are on that page (and no page uses it more).
+ALIAS_OWN_SHARE = 0.3
+
+# -- 2. ranking documents ---------------------------------------------------------------
+
+#: How the document ranking weighs its lists: the page-context windows'
+#: similarity finds the right page for wording unlike any row's best (measured
+#: on the dev prompts); cited chunks (rows and passages) and BM25 follow.
+DOCUMENT_WEIGHTS = {"window": 2.0, "cited": 1.0, "lexical": 0.5}
+
+#: RRF constant of the document ranking (few documents compete, so ranks count more).
+DOCUMENT_RRF_K = 10
+
+#: An approach named only by an everyday word ("oversight") counts as named
+#: when the document ranking puts its page among this many.
+NAMED_BY_WORD_WITHIN = 3
+
+#: A comparison that names one approach or none is filled in with the pages
+#: (of the first three) scoring at least this share of the best page's score.
+COMPARED_WITHIN = 0.75
+
+# -- 3. ranking chunks --------------------------------------------------------------------
+
+#: The constant of the chunk ranking's reciprocal-rank fusion.
+RRF_K = 60
+
+#: Weight of the ranking of chunks by their section heading's similarity
+#: (dense and BM25 lists weigh 1).
+HEADING_WEIGHT = 1.0
+
+#: Weight of the ranking that puts the best documents' chunks first.
+DOCUMENT_WEIGHT = 2.0
+
+#: Weight of the ranking of sections whose heading the question's wording
+#: names ("who should work on…"); it counts only for sections the search found.
+CUE_WEIGHT = 2.0
+
+#: Weight of the BM25 ranking of a specific subject (a name, a number) the
+#: first search's evidence did not mention, searched for by name.
+SPECIFIC_WEIGHT = 3.0
+
+#: When one row of a table of at most this many rows is retrieved, the rest
+#: of the table is fetched with it (a crux's sides, a short ratings table).
+MAX_EXPANDED_ROWS = 8
+
+# -- 4. choosing what to show -----------------------------------------------------------
+
+#: Abstain when the best dense similarity is below this; when the question
+#: names an approach of the index, a lower similarity is still evidence.
+MIN_SIMILARITY = 0.36
+MIN_SIMILARITY_NAMED = 0.25
+
+#: A question quoting a heading of at least this many words asks for that section.
+QUOTED_HEADING_WORDS = 5
+
+#: A passage linking at least this many works, with at least this share of its
+#: text their titles, is a reading list: shown after the sections that answer.
+READING_LIST_REFS = 3
+READING_LIST_SHARE = 0.4
+
+#: Secondary sections shown after the main one: at most MAX_RELATED, each
+#: with a fused score at least RELATED_SHARE of the main one's (and dense
+#: evidence at least as similar to the question).
+MAX_RELATED = 2
+RELATED_SHARE = 0.85
+
+#: Sections shown when a question asks for several by structure ("what are the cruxes?").
+MAX_PINNED_GROUPS = 4
+
+#: Longest passage quoted from prose, in characters (half of it for a passage
+#: that is not the answer's main one).
+MAX_QUOTE = 420
+
+#: How many fused hits an answer is composed from.
+ANSWER_HITS = 8

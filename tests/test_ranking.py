@@ -1,0 +1,96 @@
+"""The ranking policy applied (bot/ranking.py): chunk fusion, window spreading and
+the document ranking, on made-up pages with the fake embedder (fast tier)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import build_index, ranking
+from bot.retrieval import HybridRetriever, Index, Ranking
+from tests.fakes import FakeEmbedder
+from tests.test_patterns import GADGETS, LENSES, WIDGETS
+
+FAKE = FakeEmbedder()
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    root = tmp_path_factory.mktemp("ranking")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "widget-safety.md").write_text(WIDGETS)
+    (corpus / "gadget-oversight.md").write_text(GADGETS)
+    (corpus / "interpretability-tools.md").write_text(LENSES)
+    build_index(corpus, root / "index", embedder=FAKE)  # type: ignore[arg-type]
+    return Index.open(root / "index", embedder=FAKE)  # type: ignore[arg-type]
+
+
+def rows(index: Index, doc_id: str, heading: str) -> list[str]:
+    """The chunk ids of one section's rows, in order."""
+    return [c.chunk_id for c in index.catalog.sections(doc_id)[heading] if c.kind == "row"]
+
+
+def test_a_chunk_found_by_two_lists_outranks_one_found_first_by_one(index: Index):
+    a, b, c = rows(index, "widget-safety", "Key Mechanisms")
+    retriever = HybridRetriever(index)
+    hits = retriever.fuse(
+        [Ranking("dense", [(a, 0.9), (b, 0.8)]), Ranking("lexical", [(c, 7.0), (b, 5.0)])], k=3, expand_tables=False
+    )
+    assert [h.chunk.chunk_id for h in hits][0] == b
+    assert hits[0].score == pytest.approx(1 / (ranking.RRF_K + 2) * 2)
+    assert hits[0].dense == 0.8 and hits[0].lexical == 5.0
+
+
+def test_a_weighted_list_counts_more_and_tied_scores_share_a_rank(index: Index):
+    a, b, c = rows(index, "widget-safety", "Key Mechanisms")
+    retriever = HybridRetriever(index)
+    hits = retriever.fuse(
+        [
+            Ranking("dense", [(a, 0.9), (b, 0.8), (c, 0.7)]),
+            Ranking("cue", [(c, 1.0), (b, 1.0)], weight=3.0, tied=True),
+        ],
+        k=3,
+        expand_tables=False,
+    )
+    by_id = {h.chunk.chunk_id: h.score for h in hits}
+    assert by_id[c] == pytest.approx(1 / (ranking.RRF_K + 3) + 3 / (ranking.RRF_K + 1))
+    assert by_id[b] == pytest.approx(1 / (ranking.RRF_K + 2) + 3 / (ranking.RRF_K + 1))
+    assert [h.chunk.chunk_id for h in hits] == [b, c, a]
+
+
+def test_fusion_returns_k_hits_and_a_crux_row_brings_its_whole_table(index: Index):
+    crux = rows(index, "widget-safety", "Crux 1: Is Widget Safety Feasible?")
+    mechanisms = rows(index, "widget-safety", "Key Mechanisms")
+    retriever = HybridRetriever(index)
+    items = [(crux[0], 0.9), *((m, 0.5) for m in mechanisms)]
+    bare = retriever.fuse([Ranking("dense", items)], k=2, expand_tables=False)
+    assert [h.chunk.chunk_id for h in bare] == [crux[0], mechanisms[0]]
+    expanded = retriever.fuse([Ranking("dense", items)], k=2)
+    ids = [h.chunk.chunk_id for h in expanded]
+    assert set(crux) <= set(ids) and set(mechanisms) <= set(ids)  # both tables are short enough to expand
+    assert all(h.expanded for h in expanded[2:]) and not any(h.expanded for h in expanded[:2])
+
+
+def test_a_window_hit_stands_for_the_chunks_it_holds_at_its_rank(index: Index):
+    windows = [c for c in index.catalog.document_chunks("widget-safety") if c.kind == "window"]
+    assert windows, "a page of several sections is cut into windows"
+    window = windows[0]
+    other = rows(index, "gadget-oversight", "Evaluation Summary")[0]
+    spread = HybridRetriever(index)._spread([(other, 0.9), (window.chunk_id, 0.8), ("deleted-id", 0.7)])
+    assert spread[0] == (other, 0.9)
+    assert [cid for cid, _ in spread[1:]] == list(window.members)
+    assert {score for _, score in spread[1:]} == {0.8}
+    assert all(index.catalog.chunks[cid].kind != "window" for cid, _ in spread)
+
+
+def test_the_document_ranking_puts_the_page_that_matches_first(index: Index):
+    documents = HybridRetriever(index).documents("factory audits and recall orders for widgets")
+    assert documents[0][0] == "widget-safety"
+    assert [score for _, score in documents] == sorted((score for _, score in documents), reverse=True)
+    best = sum(w / (ranking.DOCUMENT_RRF_K + 1) for w in ranking.DOCUMENT_WEIGHTS.values())
+    assert documents[0][1] <= best + 1e-9
+
+
+def test_the_document_ranking_stays_within_the_allowed_pages(index: Index):
+    documents = HybridRetriever(index).documents("factory audits", doc_ids={"gadget-oversight", "interpretability-tools"})
+    assert documents and {d for d, _ in documents} <= {"gadget-oversight", "interpretability-tools"}
