@@ -84,10 +84,14 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         ]
         hits = retriever.fuse(rankings, k)
         missing = _not_covered(plan, hits)
+    led_by_fact = False
+    if plan.fact and not missing and not structured and not weak and _fact_not_covered(plan, hits[:1]):
+        hits = _lead_with_fact(retriever, rankings, plan, hits)  # the fact leads, even from the introduction
+        led_by_fact = not _fact_not_covered(plan, hits[:1])
     if missing or (not structured and (weak or _fact_not_covered(plan, hits))):
         return _decline(index, question, query, () if weak else missing, documents)
     hits = _pin(retriever, hits, pinned)
-    if not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section:
+    if not led_by_fact and (not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section):
         hits = _demote_overview(hits)
     return compose(question, _demote_reading_lists(hits), query=query)
 
@@ -209,6 +213,20 @@ def _fact_not_covered(plan: QueryPlan, hits: Sequence[Hit]) -> bool:
     if plan.date and not is_date_evidence(evidence):
         return True
     return plan.number and not has_count(evidence, exclude=plan.text)
+
+
+def _lead_with_fact(retriever: HybridRetriever, rankings: Sequence[Ranking], plan: QueryPlan, hits: list[Hit]) -> list[Hit]:
+    """The hits led by the best-fused chunk that states the fact the question is
+    after (a date, a number, the names it asks about), when the best hit lacks
+    it but a chunk a little further down the same ranking, as similar to the
+    question as an answer must be, has it."""
+    deeper = retriever.fuse(rankings, ranking.FACT_DEPTH, expand_tables=False)
+    stated = (h for h in deeper if (h.dense or 0.0) >= ranking.MIN_SIMILARITY and not _fact_not_covered(plan, [h]))
+    found = next(stated, None)
+    if found is None:
+        return hits
+    top = max((h.score for h in hits), default=0.0) + 1e-3
+    return [replace(found, score=top)] + [h for h in hits if h.chunk.chunk_id != found.chunk.chunk_id]
 
 
 def _document_ranking(index: Index, documents: Sequence[tuple[str, float]]) -> Ranking:

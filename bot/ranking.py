@@ -74,6 +74,10 @@ CUE_WEIGHT = 2.0
 #: first search's evidence did not mention, searched for by name.
 SPECIFIC_WEIGHT = 3.0
 
+#: A question after a fact (a date, a number) whose best hits state none is
+#: answered from the best-fused chunk, among this many, that states one.
+FACT_DEPTH = 20
+
 #: When one row of a table of at most this many rows is retrieved, the rest
 #: of the table is fetched with it (a crux's sides, a short ratings table).
 MAX_EXPANDED_ROWS = 8

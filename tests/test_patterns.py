@@ -223,3 +223,50 @@ def test_what_do_you_know_about_lists_the_pages_from_the_catalog(made_up: Path):
     for title in ("Widget Safety", "Gadget Oversight", "Interpretability Tools"):
         assert title in answer.text
     assert len({c.doc_id for c in answer.citations}) == 3
+
+
+GIZMO_LAW = """---
+title: Gizmo Law
+---
+
+## Overview
+
+The Gizmo Law entered into force on March 3, 2021, after two years of hearings.
+
+## Enforcement in Practice
+
+When did inspectors first enter gizmo shops? The law says inspectors enter shops to enforce it in force.
+
+## Who Enforces the Law
+
+The law is enforced by regional boards; when the boards enforce it, the law did force sellers to register.
+
+## Penalties
+
+| Breach | Fine |
+|--------|------|
+| Selling unregistered gizmos | Up to 5,000 credits |
+| Faking test results | Up to 20,000 credits |
+"""
+
+
+@pytest.fixture(scope="module")
+def gizmo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("gizmo")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "gizmo-law.md").write_text(GIZMO_LAW)
+    (corpus / "widget-safety.md").write_text(WIDGETS)
+    build_index(corpus, root / "index", embedder=FAKE)  # type: ignore[arg-type]
+    return root / "index"
+
+
+def test_a_date_stated_a_little_further_down_the_ranking_leads_the_answer(gizmo: Path):
+    answer = session(gizmo).ask("When did the Gizmo Law enter into force?")
+    assert not answer.abstained
+    assert "March 3, 2021" in answer.text.split("\n\n")[0]
+
+
+def test_a_number_only_dissimilar_passages_state_is_still_declined(gizmo: Path):
+    answer = session(gizmo).ask("What salary do engineers with quality-control experience earn?")
+    assert answer.abstained and answer.citations == []
