@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import (
     BotError,
+    ConfigError,
     CorpusError,
     IndexBusyError,
     IndexCorruptError,
@@ -35,6 +36,7 @@ __all__ = [
     "BotError",
     "ChatSession",
     "Citation",
+    "ConfigError",
     "CorpusError",
     "Hit",
     "HybridRetriever",

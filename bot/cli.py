@@ -80,7 +80,7 @@ profile_option = click.option(
 def main(verbose: bool) -> None:
     """approach-bot: ask questions of AI-safety approach documents and get
     answers with cited passages from their tables."""
-    config.disable_telemetry()  # before any library that would phone home is imported
+    config.set_library_environment()  # before any library that reads it is imported
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -187,9 +187,9 @@ def chat_cmd(
 
         stats = build_index(corpus_dir, index_dir, chroma_url=chroma_url, progress=True, profile=config.profile(profile))
         _report_index(stats)
-    from bot.ui import auth_from_env, is_loopback, serve
+    from bot.ui import is_loopback, serve
 
-    auth = auth_from_env()
+    auth = config.auth()
     if not is_loopback(host) and not auth:
         click.secho(
             f"warning: serving on {host} without authentication: anyone who can reach this address can use it "

@@ -19,12 +19,13 @@ first used, so importing this module is cheap.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -170,15 +171,8 @@ def _load_model(path: str, backend: str) -> _Model:
             f"embedding model folder not found: {path} — set BOT_EMBED_MODEL to a local "
             "sentence-transformers folder (models are never downloaded)"
         )
-    if backend not in ("auto", "onnx", "torch"):
-        raise BotError(f"BOT_EMBED_BACKEND must be auto, onnx or torch, not {backend!r}")
-    config.disable_telemetry()  # before onnxruntime is imported: it reads its switch then
-    for name, value in (
-        ("TOKENIZERS_PARALLELISM", "false"),
-        ("TRANSFORMERS_VERBOSITY", "error"),
-        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
-    ):
-        os.environ.setdefault(name, value)
+    backend = config.embed_backend(backend)
+    config.set_library_environment()  # before onnxruntime or tokenizers is first used: they read it then
     if backend != "torch":
         layout = _OnnxLayout.read(folder)
         if layout is not None:
@@ -200,7 +194,8 @@ class _TorchModel:
     def __init__(self, path: str):
         from sentence_transformers import SentenceTransformer
 
-        self.model = SentenceTransformer(path, device="cpu", local_files_only=True)
+        with _quiet_transformers():
+            self.model = SentenceTransformer(path, device="cpu", local_files_only=True)
         get = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(get() or 0)
         self.lock = threading.Lock()  # the tokenizer is not thread-safe
@@ -305,6 +300,23 @@ class _OnnxModel:
         return out
 
 
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """transformers' warnings and weight-loading bar off while a model loads, through
+    its logging API (not its environment variables), and as they were afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    level, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def _progress(total: int) -> Any:
     from tqdm import tqdm
 
@@ -329,7 +341,8 @@ def _export(folder: Path, target: Path) -> None:
             out = self.base(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
             return out.last_hidden_state
 
-    base = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
+    with _quiet_transformers():
+        base = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
     sample = torch.ones(2, 8, dtype=torch.long)
     names = ["input_ids", "attention_mask", "token_type_ids"]
     target.parent.mkdir(parents=True, exist_ok=True)

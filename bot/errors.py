@@ -31,5 +31,9 @@ class QuestionError(BotError):
     """The question cannot be searched (empty, for example)."""
 
 
+class ConfigError(BotError):
+    """A setting (an environment variable or an option) has a value approach-bot cannot use."""
+
+
 class IndexBusyError(BotError):
     """Another process is writing the index (``bot index`` holds its lock)."""

@@ -1,7 +1,8 @@
 """An optional language model that words the answer, through LangChain.
 
 Set ``BOT_LLM`` to ``openai:MODEL`` (any OpenAI-compatible server, with
-``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``) or ``ollama:MODEL``. The model sees
+``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``) or ``ollama:MODEL`` (``OLLAMA_HOST``);
+:mod:`bot.config` reads them all. The model sees
 only the passages the grounded composer cited, inside a delimited data block,
 and must cite them ``[n]``. Its output is checked: markers that resolve to no
 passage are removed, the rest renumbered; an answer left with no valid
@@ -12,15 +13,15 @@ answer, with a visible notice.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from bot import config
 from bot.answer import Answer, Citation
-from bot.errors import BotError
+from bot.errors import BotError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +40,14 @@ FALLBACK_UNREACHABLE = "The language model could not be reached ({reason}), so t
 
 def configured() -> str | None:
     """The ``BOT_LLM`` setting, or None when no model is configured."""
-    return os.environ.get("BOT_LLM") or None
+    return config.llm()
 
 
 def chat_model(spec: str) -> Any:
     """A LangChain chat model for ``provider:model``."""
     provider, _, name = spec.partition(":")
     if not name:
-        raise BotError(f"BOT_LLM must look like 'openai:MODEL' or 'ollama:MODEL', not {spec!r}")
+        raise ConfigError(f"BOT_LLM must look like 'openai:MODEL' or 'ollama:MODEL', not {spec!r}")
     if provider == "openai":
         try:
             from langchain_openai import ChatOpenAI
@@ -56,10 +57,10 @@ def chat_model(spec: str) -> Any:
 
         return ChatOpenAI(
             model=name,
-            base_url=os.environ.get("OPENAI_BASE_URL"),
-            api_key=SecretStr(os.environ.get("OPENAI_API_KEY") or "not-needed"),
+            base_url=config.openai_base_url(),
+            api_key=SecretStr(config.openai_api_key()),
             temperature=0,
-            timeout=float(os.environ.get("BOT_LLM_TIMEOUT", "60")),
+            timeout=config.llm_timeout(),
             max_retries=0,
         )
     if provider == "ollama":
@@ -67,8 +68,8 @@ def chat_model(spec: str) -> Any:
             from langchain_ollama import ChatOllama
         except ImportError as exc:
             raise BotError("BOT_LLM=ollama:… needs langchain-ollama: pip install langchain-ollama") from exc
-        return ChatOllama(model=name, base_url=os.environ.get("OLLAMA_HOST"), temperature=0)
-    raise BotError(f"unknown BOT_LLM provider {provider!r}: use 'openai:MODEL' or 'ollama:MODEL'")
+        return ChatOllama(model=name, base_url=config.ollama_host(), temperature=0)
+    raise ConfigError(f"unknown BOT_LLM provider {provider!r}: use 'openai:MODEL' or 'ollama:MODEL'")
 
 
 def messages(question: str, passages: list[Citation]) -> list[tuple[str, str]]:

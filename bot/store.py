@@ -29,7 +29,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import config
 from bot.errors import BotError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from bot.markdown import CHUNKER_VERSION, Chunk
 
@@ -327,7 +326,6 @@ def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
 
 
 def _client(index_dir: Path, chroma_url: str | None) -> Any:
-    config.disable_telemetry()
     import chromadb
     from chromadb.config import Settings
 

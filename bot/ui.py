@@ -964,27 +964,6 @@ def warm_up(index_dir: str | os.PathLike[str] | None = None, chroma_url: str | N
     _ = Index.open(index_dir, chroma_url).reader  # built on first use: now
 
 
-def auth_from_env(value: str | None = None) -> list[tuple[str, str]] | None:
-    """Users from ``BOT_AUTH``: ``user:password[,user:password]`` or the path of a
-    file with one ``user:password`` per line."""
-    raw = value if value is not None else os.environ.get("BOT_AUTH", "")
-    if not raw:
-        return None
-    if os.path.isfile(raw):
-        entries = [line.strip() for line in Path(raw).read_text("utf-8").splitlines()]
-    else:
-        entries = [part.strip() for part in raw.split(",")]
-    users = []
-    for entry in entries:
-        if not entry or entry.startswith("#"):
-            continue
-        user, sep, password = entry.partition(":")
-        if not sep or not user or not password:
-            raise BotError("BOT_AUTH must be 'user:password' (comma-separated) or a file of such lines")
-        users.append((user, password))
-    return users or None
-
-
 def is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
@@ -1000,7 +979,6 @@ def serve(
     """Build the app and serve it (until interrupted when ``block``)."""
     from starlette.middleware import Middleware
 
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     demo = build_app(index_dir, chroma_url)
     warm_up(index_dir, chroma_url)
     demo.queue(default_concurrency_limit=8)

@@ -26,11 +26,17 @@ needs_shared = pytest.mark.skipif(
 needs_seed = pytest.mark.skipif(not SEED.is_file(), reason="../shared/seed is absent")
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads the developer's BOT_* settings."""
-    for name in ("BOT_INDEX_DIR", "BOT_CORPUS_DIR", "BOT_CHROMA_URL", "BOT_LLM", "BOT_AUTH"):
-        monkeypatch.delenv(name, raising=False)
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads the developer's settings or cache: every ``BOT_*`` variable is
+    cleared and the model's ONNX export goes to this session's own cache folder.
+    Session-wide, so the session- and module-scoped indexes are isolated too; a
+    test's own ``monkeypatch.setenv`` is undone after it, as usual."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("BOT_")]:
+            patch.delenv(name)
+        patch.setenv("BOT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -26,10 +26,21 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import NO_TELEMETRY
 from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed (make test installs it)")
+
+#: Every environment variable that switches a library's telemetry or downloads off: none is
+#: set for the programs traced here, so approach-bot must switch them off by itself.
+SWITCHES = (
+    "ORT_DISABLE_TELEMETRY",
+    "ANONYMIZED_TELEMETRY",
+    "GRADIO_ANALYTICS_ENABLED",
+    "HF_HUB_DISABLE_TELEMETRY",
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "DO_NOT_TRACK",
+)
 
 #: How long the chat server stays up: past ONNX Runtime's first telemetry look-up (~9 s).
 SERVE_SECONDS = 20
@@ -87,7 +98,7 @@ def traced(trace: Path, *args: str) -> list[str]:
 
 def clean_env(tmp_path: Path) -> dict[str, str]:
     """The environment with every telemetry switch removed, and a fresh ONNX cache."""
-    env = {k: v for k, v in os.environ.items() if k not in NO_TELEMETRY and not k.startswith("BOT_")}
+    env = {k: v for k, v in os.environ.items() if k not in SWITCHES and not k.startswith("BOT_")}
     env["BOT_CACHE_DIR"] = os.environ.get("BOT_CACHE_DIR") or str(Path.home() / ".cache" / "approach-bot")
     return env
 

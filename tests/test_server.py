@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ui import auth_from_env, is_loopback
+from bot.config import auth
+from bot.ui import is_loopback
 from tests.conftest import free_port, serving
 
 APPROACHES = [
@@ -178,11 +179,11 @@ def test_the_login_lockout_doubles_with_each_further_failure(monkeypatch: pytest
 
 
 def test_auth_settings_and_loopback_default(tmp_path: Path):
-    assert auth_from_env("alice:pw,bob:pw2") == [("alice", "pw"), ("bob", "pw2")]
+    assert auth("alice:pw,bob:pw2") == [("alice", "pw"), ("bob", "pw2")]
     users = tmp_path / "users"
     users.write_text("# team\ncarol:pw3\n")
-    assert auth_from_env(str(users)) == [("carol", "pw3")]
-    assert auth_from_env("") is None
+    assert auth(str(users)) == [("carol", "pw3")]
+    assert auth("") is None
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
 
     from bot.cli import chat_cmd
