@@ -15,9 +15,6 @@ from typing import Any
 from bot.markdown import Chunk
 from bot.profile import Profile
 
-#: The default profile's dimensions (kept for the UI until it reads ``Matrix.dimensions``).
-DIMENSIONS = Profile.defaults().dimension_names
-
 _ORDER = {"very low": 0, "low": 1, "low-medium": 1.5, "medium": 2, "medium-high": 2.5, "high": 3, "very high": 4}
 
 
@@ -41,17 +38,14 @@ class Cell:
 
 @dataclass(frozen=True)
 class Matrix:
-    """Every approach's ratings on the four dimensions."""
+    """Every approach's ratings on the corpus profile's rating dimensions."""
 
     approaches: tuple[tuple[str, str], ...]  # (doc_id, title) in title order
+    dimensions: tuple[str, ...]  # in display order, as the corpus profile names them
     cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
-    dimensions: tuple[str, ...] = DIMENSIONS  # in display order, as the corpus profile names them
 
     def get(self, doc_id: str, dimension: str) -> Cell | None:
         return self.cells.get((doc_id, dimension))
-
-    def column(self, dimension: str) -> list[Cell]:
-        return [c for doc_id, _ in self.approaches if (c := self.cells.get((doc_id, dimension)))]
 
     def to_rows(self) -> list[dict[str, Any]]:
         """One dict per approach: doc_id, title and each dimension's rating and note."""

@@ -37,10 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import Answer, Citation
-from bot.chat import ChatSession, Turn
+from bot.chat import ChatSession, Turn, example_questions
 from bot.errors import BotError
-from bot.markdown import PATH_SEP
-from bot.matrix import DIMENSIONS, rating_level
+from bot.matrix import rating_level
 
 log = logging.getLogger(__name__)
 
@@ -288,11 +287,6 @@ def render_answer_sources(
     return "\n".join(parts)
 
 
-def render_sources(answer: Answer | None, turn: int = 1) -> str:
-    """The source cards of one answer (kept for callers of the one-answer form)."""
-    return "" if answer is None else render_answer_sources(answer, turn)
-
-
 def link_markers(text: str, turn: int = 1) -> str:
     """``[n]`` markers turned into links to this answer's source cards."""
     return re.sub(r"(?<!\\)\[(\d+)\]", rf"[[\1]](#source-{turn}-\1)", text)
@@ -354,11 +348,11 @@ def export_json(history: Sequence[Turn], scopes: Sequence[Sequence[str]] = ()) -
 
 def map_rows(matrix: Any) -> tuple[list[str], list[list[str]]]:
     """The approach map as headers and rows of rating strings."""
-    headers = ["Approach", *DIMENSIONS]
+    headers = ["Approach", *matrix.dimensions]
     rows = []
     for doc_id, title in matrix.approaches:
         row = [plain(title)]
-        for dim in DIMENSIONS:
+        for dim in matrix.dimensions:
             cell = matrix.get(doc_id, dim)
             row.append(plain(cell.rating) if cell else "—")
         rows.append(row)
@@ -377,14 +371,14 @@ def _map_value(matrix: Any) -> Any:
             return ""
         return f"background-color: {_RATING_COLOURS.get(level, '#eeeeee')}; color: #222;"
 
-    return frame.style.map(colour, subset=list(DIMENSIONS))
+    return frame.style.map(colour, subset=list(matrix.dimensions))
 
 
 def _cell_details(matrix: Any, row: int, col: int) -> tuple[str, tuple[str, str] | None]:
-    if row < 0 or row >= len(matrix.approaches) or col < 1 or col > len(DIMENSIONS):
+    if row < 0 or row >= len(matrix.approaches) or col < 1 or col > len(matrix.dimensions):
         return "Select a rating to see its note and source.", None
     doc_id, title = matrix.approaches[row]
-    dim = DIMENSIONS[col - 1]
+    dim = matrix.dimensions[col - 1]
     cell = matrix.get(doc_id, dim)
     if cell is None:
         return f"**{md_text(title)}** has no rating for *{dim}*.", None
@@ -397,30 +391,8 @@ def _cell_details(matrix: Any, row: int, col: int) -> tuple[str, tuple[str, str]
 
 
 def corpus_examples(index: Any, limit: int = MAX_EXAMPLES) -> list[str]:
-    """Example questions about what the index holds: the library's own when it offers them,
-    else made from the documents' crux headings and titles."""
-    import bot.chat
-
-    offered = getattr(bot.chat, "example_questions", None)
-    if offered is not None:
-        try:
-            return [plain(q) for q in offered(index)][:limit]
-        except Exception:  # noqa: BLE001 - examples are a nicety; the titles still give some
-            log.debug("example_questions failed", exc_info=True)
-    docs = sorted(index.catalog.documents.values(), key=lambda d: d.title.lower())
-    cruxes, others = [], []
-    for doc in docs:
-        title = plain(doc.title)
-        for section in index.catalog.sections(doc.doc_id):
-            match = re.match(r"\s*crux\s*\d*\s*[:.\-–—]\s*(.+\?)\s*$", section.split(PATH_SEP)[-1], re.I)
-            if match:
-                cruxes.append(plain(match.group(1)))
-                break
-        if index.matrix.get(doc.doc_id, DIMENSIONS[0]) is not None:
-            others.append(f"How {DIMENSIONS[0].lower()} is {title}?")
-        others.append(f"Who should work on {title}?")
-    short = [q for q in cruxes if len(q) < 80][: max(1, limit - 2)]
-    return list(dict.fromkeys(short + [q for q in others if len(q) < 80]))[:limit]
+    """Example questions about what the index holds (the library's, shown inert)."""
+    return [plain(q) for q in example_questions(index, limit)]
 
 
 def _site_urls(index: Any) -> Callable[[str], str] | None:
@@ -888,7 +860,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
                     interactive=False,
                     elem_id="approach-map",
                     wrap=True,
-                    column_widths=["24%", *["19%"] * len(DIMENSIONS)],
+                    column_widths=["24%", *[f"{76 // max(1, len(matrix.dimensions))}%"] * len(matrix.dimensions)],
                 )
                 details = gr.Markdown(
                     "Select a rating to see its note and source.", elem_id="cell-details", latex_delimiters=[]
