@@ -263,7 +263,7 @@ def _render(group: _Group, numbering: _Numbering, full: bool) -> str:
 def _render_table(group: _Group, numbering: _Numbering, full: bool, heading: bool) -> str:
     table = group.table
     assert table is not None
-    if table.kind == "crux":
+    if table.crux:
         return _render_crux(group, numbering, full)
     if table.kind == "assessment":
         return _render_assessment(group, numbering, heading)

@@ -69,6 +69,15 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     kind: TableKind
 
+    @property
+    def crux(self) -> bool:
+        """A crux: two sides as columns, or one row per position (a ``<Crux>``),
+        under a heading that says it is one."""
+        if self.kind == "crux":
+            return True
+        heading = self.section.split(PATH_SEP)[-1]
+        return bool(self.headers) and self.headers[0].lower() == "position" and _CRUX_HEADING.match(heading) is not None
+
     def to_json(self) -> str:
         return json.dumps(
             {
@@ -788,12 +797,15 @@ def _windows(chunks: Sequence[Chunk]) -> list[tuple[str, str, tuple[str, ...]]]:
     return out
 
 
+_CRUX_HEADING = re.compile(r"crux\b", re.I)
+
+
 def _table_kind(section: str, headers: tuple[str, ...]) -> TableKind:
     low = [h.lower() for h in headers]
     last = section.split(PATH_SEP)[-1]
     if low and low[0] == "dimension" and any("assessment" in h or "rating" in h for h in low):
         return "assessment"
-    if re.match(r"crux\b", last, re.I) and len(headers) == 2:
+    if _CRUX_HEADING.match(last) and len(headers) == 2:
         return "crux"
     if low and low[0] == "approach" and len(headers) >= 3:
         return "summary"

@@ -118,14 +118,16 @@ class QueryReader:
         self._stem = stem
         docs = list(documents)
         candidates: dict[str, str] = {}  # single-word alias stem -> doc_id
-        names: list[tuple[tuple[str, ...], str]] = []
+        names: list[tuple[tuple[str, ...], str, bool]] = []  # (stems, doc_id, whether the page's full name)
         for doc in docs:
-            for alias in _aliases(doc.doc_id, doc.title, getattr(doc, "aliases", ()) or ()):
+            given = tuple(getattr(doc, "aliases", ()) or ())
+            for alias in _aliases(doc.doc_id, doc.title, given):
                 key = tuple(stem(w) for w in _words(alias))
-                if len(key) == 1 and alias not in (getattr(doc, "aliases", ()) or ()):
+                full = alias == doc.title or alias in given
+                if len(key) == 1 and not full:
                     candidates[key[0]] = doc.doc_id if candidates.get(key[0], doc.doc_id) == doc.doc_id else ""
                 elif key:
-                    names.append((key, doc.doc_id))
+                    names.append((key, doc.doc_id, full))
         # One pass over the texts: the vocabulary, and where each candidate word is used.
         frequency: Counter[str] = Counter()
         usage: dict[str, dict[str, int]] = {c: {} for c in candidates}
@@ -147,16 +149,26 @@ class QueryReader:
         for word in self.vocabulary:
             self._by_length.setdefault(len(word), []).append(word)
         self.aliases: dict[tuple[str, ...], str] = {}
-        for key, doc_id in names:
-            if self.aliases.setdefault(key, doc_id) != doc_id:
-                self.aliases[key] = ""  # ambiguous: names no single document
+        # A page's full title (or a given alias) names it even where another page's title
+        # holds the same words ("MIRI" beside "The MIRI Era"), but as a contested name that
+        # the search must confirm (see ``weak``); two pages whose names are equally the
+        # words are ambiguous: the words name neither.
+        for full in (True, False):
+            claimed: dict[tuple[str, ...], str] = {}
+            for key, doc_id, own in names:
+                if own == full and key not in self.aliases:
+                    claimed[key] = doc_id if claimed.get(key, doc_id) == doc_id else ""
+            self.aliases.update(claimed)
+        self._contested = {
+            key for key, doc_id, own in names if not own and self.aliases.get(key) not in (None, "", doc_id)
+        } | {(w,) for w, doc_id in candidates.items() if self.aliases.get((w,)) not in (None, "", doc_id)}
         for word, doc_id in candidates.items():
             # A single title word names its approach only where the texts use it
             # mostly there ("pause"), not where it is everyday vocabulary ("coordination").
             counts = usage.get(word, {})
             total = sum(counts.values())
-            own = counts.get(doc_id, 0)
-            if doc_id and (total == 0 or (own >= max(counts.values()) and own / total >= ranking.ALIAS_OWN_SHARE)):
+            share = counts.get(doc_id, 0)
+            if doc_id and (total == 0 or (share >= max(counts.values()) and share / total >= ranking.ALIAS_OWN_SHARE)):
                 self.aliases.setdefault((word,), doc_id)
         self.titles = {d.doc_id: d.title for d in docs}
         self._alias_words = {w for key in self.aliases for w in key}
@@ -365,9 +377,15 @@ class QueryReader:
         return tuple(dict.fromkeys(found))
 
     def weak(self, mentions: Sequence[Mention]) -> tuple[str, ...]:
-        """Approaches named only by one everyday English word."""
+        """Approaches named only by one everyday English word, or by words
+        that other pages' names hold too."""
         english = _english()
-        strong = {m.doc_id for m in mentions if " " in m.alias or english.unknown([m.alias.lower()])}
+        strong = {
+            m.doc_id
+            for m in mentions
+            if (" " in m.alias or english.unknown([m.alias.lower()]))
+            and tuple(self._stem(w) for w in _words(m.alias)) not in self._contested
+        }
         return tuple(dict.fromkeys(m.doc_id for m in mentions if m.doc_id not in strong))
 
     def residual(self, text: str, mentions: Sequence[Mention] | None = None) -> str:

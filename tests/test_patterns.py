@@ -3,12 +3,14 @@ documents and a deterministic fake embedder (fast tier: no model is loaded)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot import build_index
 from bot.chat import ChatSession
+from bot.query import QueryReader
 from bot.retrieval import HybridRetriever, Index
 from tests.fakes import FakeEmbedder
 
@@ -241,6 +243,14 @@ When did inspectors first enter gizmo shops? The law says inspectors enter shops
 
 The law is enforced by regional boards; when the boards enforce it, the law did force sellers to register.
 
+## Crux: Will Gizmo Registries Spread Abroad?
+
+| Position | Probability | Holders | Implications |
+|----------|-------------|---------|--------------|
+| Registries spread widely | 40% | Trade bodies | Exporters register once |
+| Registries stay national | 45% | Customs officials | Exporters register everywhere |
+| Registries are abandoned | 15% | Sceptical economists | Sellers go unregistered |
+
 ## Penalties
 
 | Breach | Fine |
@@ -270,3 +280,38 @@ def test_a_date_stated_a_little_further_down_the_ranking_leads_the_answer(gizmo:
 def test_a_number_only_dissimilar_passages_state_is_still_declined(gizmo: Path):
     answer = session(gizmo).ask("What salary do engineers with quality-control experience earn?")
     assert answer.abstained and answer.citations == []
+
+
+def test_every_position_of_a_crux_is_given_in_a_comparison(gizmo: Path):
+    answer = session(gizmo).ask("Compare Gizmo Law and Widget Safety: will registries spread abroad or stay national?")
+    assert {c.doc_id for c in answer.citations} >= {"gizmo-law", "widget-safety"}
+    for position in ("Registries spread widely", "Registries stay national", "Registries are abandoned"):
+        assert position in answer.text
+
+
+@dataclass(frozen=True)
+class Page:
+    doc_id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Text:
+    doc_id: str
+    body: str
+    section: str = "Overview"
+
+
+def test_a_pages_full_title_names_it_beside_pages_whose_titles_hold_it_but_the_search_must_agree():
+    pages = [
+        Page("orgs/miri", "MIRI"),
+        Page("history/miri-era", "The MIRI Era (2000-2015)"),
+        Page("risks/goal-drift", "Goal Drift"),
+        Page("reports/goal-drift", "Goal Drift: Research Report"),
+    ]
+    reader = QueryReader(pages, [Text(p.doc_id, f"{p.title} is discussed here.") for p in pages])
+    for question, page in (("What is MIRI?", "orgs/miri"), ("What is goal drift?", "risks/goal-drift")):
+        plan = reader.read(question)
+        assert plan.approaches == (page,)
+        assert page in plan.weak  # contested words: named when the search ranks the page high too
+    assert reader.read("What happened in the MIRI era?").approaches == ("history/miri-era",)
