@@ -20,7 +20,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 .PHONY: install browser strace chat index check test bench clean-index
 
 # The fast tier: no model, no browser, no server (made-up pages and a deterministic fake embedder).
-FAST_TESTS := tests/test_markdown.py tests/test_mdx.py tests/test_patterns.py tests/test_ranking.py tests/test_config.py tests/test_matrix.py tests/test_rendering.py tests/test_scoring.py
+FAST_TESTS := tests/test_markdown.py tests/test_mdx.py tests/test_patterns.py tests/test_ranking.py tests/test_config.py tests/test_matrix.py tests/test_rendering.py tests/test_scoring.py tests/test_bookkeeping.py
 
 install: $(STAMP)
 

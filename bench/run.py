@@ -9,7 +9,9 @@ Every figure is a ratio measured side by side in the same process and run:
 * re-index after editing one document against the full build;
 * a cold ``bot ask`` process against importing sentence-transformers, loading
   the model and encoding once;
-* peak RSS of a process that opens the index and answers questions.
+* peak RSS of a process that opens the index and answers questions;
+* the re-index bookkeeping (which chunks changed, which to delete, which vectors
+  to reuse) for 5k changed chunks at 100k stored.
 
     .venv/bin/python bench/run.py --sizes approaches,wiki,1000,10000,1000docs,100000 [--naive-up-to N] [--pure-up-to N] [--out FILE]
 
@@ -267,6 +269,33 @@ def peak_rss(index_dir: Path) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def bookkeeping(stored: int = 100_000, changed: int = 5_000, runs: int = 5) -> float:
+    """Seconds (median of ``runs``) of the re-index bookkeeping — bot.indexing.plan_changes, the
+    very function ``build_index`` calls — with ``changed`` of ``stored`` chunks edited in place.
+    Synthetic ids and hashes: nothing is parsed, embedded or stored, so this is the bookkeeping alone."""
+    import hashlib
+
+    from bot.indexing import plan_changes
+    from bot.markdown import Chunk
+    from bot.store import StoredChunk
+
+    def chunk(i: int, version: int) -> Chunk:
+        doc_id, position = f"doc-{i // 35:05d}", i % 35
+        digest = hashlib.sha256(f"{i}:{version}".encode()).hexdigest()
+        return Chunk(f"{doc_id}::{position:05d}::{digest[:12]}", doc_id, "T", "S", "row", "", "", position, digest)
+
+    before = [chunk(i, 0) for i in range(stored)]
+    now = [chunk(i, 1) if i % (stored // changed) == 0 else c for i, c in enumerate(before)][:stored]
+    held = {c.chunk_id: StoredChunk(c.chunk_id, c.doc_id, c.position, c.text_hash) for c in before}
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        changes = plan_changes(now, held)
+        times.append(time.perf_counter() - started)
+    assert changes.updated == len(changes.stale) == changed and changes.unchanged == stored - changed, changes
+    return statistics.median(times)
+
+
 def _chunks_of(work: Path, corpus: Path) -> int:
     """The chunk count in the name of an earlier run's index of ``corpus``."""
     import json
@@ -319,6 +348,11 @@ def table(rows: list[dict[str, Any]], extra: dict[str, Any]) -> str:
             f"(import sentence-transformers, load the model, encode once): {extra['cold_ask_s'] / extra['cold_floor_s']:.2f}×; "
             f"the same with our ONNX embedder alone takes {extra['cold_onnx_s']:.2f} s."
         )
+    if "bookkeeping_s" in extra:
+        lines.append(
+            f"Re-index bookkeeping for 5k changed chunks at 100k stored: {1000 * extra['bookkeeping_s']:.0f} ms "
+            "(bot.indexing.plan_changes on synthetic ids and hashes, median of 5)."
+        )
     if "rss_mb" in extra:
         lines.append(f"Peak RSS of a process serving the {extra['rss_corpus']} index: {extra['rss_mb']:.0f} MB.")
     if "chat_rss_mb" in extra:
@@ -341,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot import config
 
-    rows, extra = [], {}
+    rows, extra = [], {"bookkeeping_s": bookkeeping()}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(args.keep or tmp)
         work.mkdir(parents=True, exist_ok=True)
