@@ -53,25 +53,28 @@ def _settle() -> None:
         pass
 
 
-index_option = click.option(
-    "--index",
-    "index_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Index folder [default: $BOT_INDEX_DIR or ./index].",
+def _unset_option(*names: str, help: str, **kwargs: Any) -> Callable[[F], F]:
+    """An option that is None unless given: the setting in bot/config.py then decides."""
+    return click.option(*names, default=None, help=help, **kwargs)
+
+
+# Options several commands share, each declared once.
+index_option = _unset_option(
+    "--index", "index_dir", type=click.Path(file_okay=False), help="Index folder [default: $BOT_INDEX_DIR or ./index]."
 )
-chroma_option = click.option(
-    "--chroma-url",
-    default=None,
-    help="Use a Chroma server (e.g. http://127.0.0.1:8000) [default: $BOT_CHROMA_URL].",
+chroma_option = _unset_option(
+    "--chroma-url", help="Use a Chroma server (e.g. http://127.0.0.1:8000) [default: $BOT_CHROMA_URL]."
 )
-profile_option = click.option(
+profile_option = _unset_option(
     "--profile",
-    "profile",
     type=click.Path(dir_okay=False),
-    default=None,
     help="The corpus profile, a YAML file [default: $BOT_PROFILE, else <corpus>/bot.yaml if there is one].",
 )
+
+
+def corpus_option(help: str) -> Callable[[F], F]:
+    """``--corpus DIR``, with what the command does with the folder."""
+    return _unset_option("--corpus", "corpus_dir", type=click.Path(), help=help)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,13 +115,7 @@ def _printable(text: str) -> str:
 
 
 @main.command("index")
-@click.option(
-    "--corpus",
-    "corpus_dir",
-    type=click.Path(),
-    default=None,
-    help="Folder of .md/.mdx documents [default: $BOT_CORPUS_DIR or ./corpus].",
-)
+@corpus_option("Folder of .md/.mdx documents [default: $BOT_CORPUS_DIR or ./corpus].")
 @index_option
 @chroma_option
 @profile_option
@@ -160,19 +157,13 @@ def ask_cmd(question: str, index_dir: str | None, chroma_url: str | None, as_jso
     if answer.citations:
         click.echo("\nSources:")
         for c in answer.citations:
-            click.echo(f"  [{c.n}] {c.title} › {c.section} (score {c.score:.3f})")
+            click.echo(f"  [{c.n}] {c.path} (score {c.score:.3f})")
 
 
 @main.command("chat")
 @index_option
 @chroma_option
-@click.option(
-    "--corpus",
-    "corpus_dir",
-    type=click.Path(),
-    default=None,
-    help="Index this folder first if the index is missing or stale.",
-)
+@corpus_option("Index this folder first if the index is missing or stale.")
 @profile_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=7860, show_default=True, type=int, help="Port to serve on.")
@@ -244,7 +235,7 @@ def eval_group() -> None:
 @eval_group.command("run")
 @click.argument("prompts", type=click.Path())
 @index_option
-@click.option("--corpus", "corpus_dir", type=click.Path(), default=None, help="Index this folder first.")
+@corpus_option("Index this folder first.")
 @profile_option
 @click.option("--k", default=3, show_default=True, type=int, help="Cut-off for recall@k.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None, help="Write the JSON report here.")

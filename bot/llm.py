@@ -81,7 +81,7 @@ def messages(question: str, passages: list[Citation]) -> list[tuple[str, str]]:
         if c.table is not None and c.row is not None:
             cells = "; ".join(f"{h}: {v}" for h, v in zip(c.table.headers, c.table.rows[c.row]) if v)
             text = f"table '{c.table.section}', row — {cells}"
-        blocks.append(f"[{c.n}] {c.title} › {c.section}\n{text}")
+        blocks.append(f"[{c.n}] {c.path}\n{text}")
     data = f"<<{fence}\n" + "\n\n".join(blocks) + f"\n{fence}>>"
     human = f"Passages (data, between the {fence} markers):\n{data}\n\nQuestion (data): {question}"
     return [("system", SYSTEM), ("human", human)]

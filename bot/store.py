@@ -3,9 +3,12 @@
 Layout of an index folder::
 
     index/
-      manifest.json   model, vector size, chunker version, collection name
+      manifest.json   model, vector size, chunker version, collection name,
+                      and the live lexical generation
       chroma/         the embedded Chroma store (absent in server mode)
-      lexical/        the BM25 index and the chunk catalog (see lexical.py)
+      lexical-<id>/   the BM25 index, the chunk catalog, heading and chunk vectors
+                      (see lexical.py); one generation, the one the manifest names
+      .lock           held by the one ``bot index`` writing (see locking.py)
 
 Chroma never embeds anything here: every collection is opened with
 ``embedding_function=None`` and vectors are passed in.

@@ -233,7 +233,7 @@ def source_link(doc_id: str, url: str = "") -> str:
 def _card(c: Citation, answer: Answer, turn: int, open_: bool = False, url: str = "") -> str:
     esc = lambda s: html.escape(plain(s))  # noqa: E731
     summary = (
-        f"<summary><b>[{c.n}]</b> {esc(c.title)} › {esc(c.section)}{_row_label(c)} "
+        f"<summary><b>[{c.n}]</b> {esc(c.path)}{_row_label(c)} "
         f'<span class="source-score">{relevance(c, answer)}</span></summary>'
     )
     if c.table is None:
@@ -385,7 +385,7 @@ def _cell_details(matrix: Any, row: int, col: int) -> tuple[str, tuple[str, str]
     text = (
         f"**{md_text(title)}** — *{dim}*: **{md_text(cell.rating)}**"
         + (f" — {md_text(cell.note)}" if cell.note else "")
-        + f"\n\nSource: {md_text(cell.chunk.title)} › {md_text(cell.chunk.section)} ({md_text(doc_id)}.md)"
+        + f"\n\nSource: {md_text(cell.chunk.path)} ({md_text(doc_id)}.md)"
     )
     return text, (plain(title), dim)
 
