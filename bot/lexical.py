@@ -22,8 +22,6 @@ from typing import Any
 from bot.errors import IndexCorruptError
 from bot.markdown import SUMMARY_KINDS, Chunk, Table
 
-log = logging.getLogger(__name__)
-
 CATALOG = "catalog.json"
 BM25_DIR = "bm25"
 
