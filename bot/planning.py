@@ -283,14 +283,14 @@ def _rated(cell: Cell, rating: str) -> bool:
 def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc_id: str, k: int) -> list[Hit]:
     """The best evidence one approach offers for the question."""
     pinned = _pinned(index, plan, doc_id)
-    if pinned:
-        return [Hit(c, 1.0, None, None, pinned=True) for c in pinned]
     text = plan.residual if re.search(r"\w{3}", plan.residual) else plan.search_text
     retriever.prepare([text, plan.search_text])
     rankings = retriever.ranked(text, {doc_id}, headings=True) + retriever.ranked(plan.search_text, {doc_id})
     if plan.cues:
         rankings.append(_cue_ranking(index, plan, [doc_id], rankings))
     hits = retriever.fuse(rankings, 4)
+    if pinned:  # asked for by structure: those sections, the one the search ranks best first
+        return [replace(h, score=1.0) for h in _pin(retriever, hits, pinned) if h.pinned]
     return _demote_overview(hits)
 
 
@@ -312,8 +312,14 @@ def _pinned(index: Index, plan: QueryPlan, doc_id: str | None) -> list[Chunk]:
 
 
 def _pin(retriever: HybridRetriever, hits: list[Hit], pinned: Sequence[Chunk]) -> list[Hit]:
+    """The pinned chunks first: their sections in the order the search ranks them
+    (the crux a question is about before the page's other cruxes), then the rest."""
     if not pinned:
         return hits
+    place: dict[str, int] = {}
+    for rank, hit in enumerate(hits):
+        place.setdefault(hit.chunk.section, rank)
+    pinned = sorted(pinned, key=lambda c: place.get(c.section, len(hits)))  # stable: page order within
     top = max((h.score for h in hits), default=0.0) + 1e-3
     by_id = {h.chunk.chunk_id: h for h in hits}
     first = [

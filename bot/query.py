@@ -272,8 +272,12 @@ class QueryReader:
                 if re.search(pattern, low):
                     rating = name
                     break
-        section = next((key for key, pattern in self._sections if pattern.search(low)), None)
         residual = self.residual(text, mentions)
+        weak = self.weak(mentions)
+        # a section asked for in the question's own words, not in a page's name ("Misuse Risk Cruxes");
+        # a name that is one everyday word ("cruxes") may be those words
+        own = self.residual(text, [m for m in mentions if m.doc_id not in weak]).lower()
+        section = next((key for key, pattern in self._sections if pattern.search(own)), None)
         cues = tuple(dict.fromkeys(h for q, h in self._cues if q.search(residual)))
         number = bool(_NUMBER_QUESTION.search(low))
         date = bool(_DATE_QUESTION.search(low))
@@ -284,7 +288,7 @@ class QueryReader:
             date=date,
             names=names,
             specifics=self.specifics(text, mentions, names),
-            weak=self.weak(mentions),
+            weak=weak,
             contrast=bool(_CONTRAST.search(low)),
             text=text,
             approaches=approaches,

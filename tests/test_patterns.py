@@ -251,6 +251,13 @@ The law is enforced by regional boards; when the boards enforce it, the law did 
 | Registries stay national | 45% | Customs officials | Exporters register everywhere |
 | Registries are abandoned | 15% | Sceptical economists | Sellers go unregistered |
 
+## Crux: Will Fines Deter Sellers?
+
+| Position | Probability | Holders | Implications |
+|----------|-------------|---------|--------------|
+| Fines deter most sellers | 55% | Regional boards | Keep fines as they are |
+| Fines are priced in | 45% | Consumer groups | Add licence suspensions |
+
 ## Penalties
 
 | Breach | Fine |
@@ -315,3 +322,16 @@ def test_a_pages_full_title_names_it_beside_pages_whose_titles_hold_it_but_the_s
         assert plan.approaches == (page,)
         assert page in plan.weak  # contested words: named when the search ranks the page high too
     assert reader.read("What happened in the MIRI era?").approaches == ("history/miri-era",)
+
+
+def test_a_section_word_inside_a_pages_name_asks_for_no_section():
+    pages = [Page("misuse-cruxes", "Misuse Cruxes"), Page("widget-safety", "Widget Safety")]
+    reader = QueryReader(pages, [Text(p.doc_id, f"{p.title} is discussed here.") for p in pages])
+    assert reader.read("On the misuse cruxes, is widget misuse likely?").section is None
+    assert reader.read("What are the cruxes of widget safety?").section == "cruxes"
+
+
+def test_the_cruxes_asked_for_by_structure_come_in_the_order_the_search_ranks_them(gizmo: Path):
+    answer = session(gizmo).ask("What are the cruxes of the Gizmo Law about whether fines deter sellers?")
+    assert "Fines deter most sellers" in answer.text and "Registries spread widely" in answer.text
+    assert answer.text.index("Fines deter most sellers") < answer.text.index("Registries spread widely")
