@@ -430,7 +430,8 @@ def _proper_phrases(text: str) -> list[str]:
 _NUMBER_QUESTION = re.compile(
     r"\b(?:how many (?:people|researchers|employees|staff|parameters|gpus|chips|dollars|papers|countries|labs|"
     r"signatories|signers)|how much (?:money|funding|did|was|is spent|does it cost)|salary|salaries|earn|budget|"
-    r"accuracy|how accurate|percent(?:age)?|what fraction|what share)\b"
+    r"accuracy|how accurate|percent(?:age)?|what fraction|what share|"
+    r"(?:what|which) (?:probability|odds|chance)|what (?:is|are|was|were) the (?:probability|odds))\b"
 )
 #: Questions after a date or a year: answerable only from evidence holding one.
 _DATE_QUESTION = re.compile(r"\b(?:(?:in )?(?:what|which) year|when (?:did|was|were|will)|(?:what|which|exact) (?:\w+ )?date)\b")

@@ -335,3 +335,11 @@ def test_the_cruxes_asked_for_by_structure_come_in_the_order_the_search_ranks_th
     answer = session(gizmo).ask("What are the cruxes of the Gizmo Law about whether fines deter sellers?")
     assert "Fines deter most sellers" in answer.text and "Registries spread widely" in answer.text
     assert answer.text.index("Fines deter most sellers") < answer.text.index("Registries spread widely")
+
+
+def test_a_question_after_a_probability_needs_a_number_and_how_likely_does_not():
+    pages = [Page("widget-safety", "Widget Safety")]
+    reader = QueryReader(pages, [Text("widget-safety", "Widget Safety is discussed here.")])
+    assert reader.read("What probability did the inspectors put on a widget recall?").number
+    assert reader.read("What are the odds of a widget recall?").number
+    assert not reader.read("How likely is a widget recall?").number
