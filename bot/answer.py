@@ -280,9 +280,8 @@ def _render_crux(group: _Group, numbering: _Numbering, full: bool) -> str:
     chunks = sorted((h.chunk for h in group.hits), key=lambda c: c.row or 0)
     table = chunks[0].table
     assert table is not None
-    question = table.section.split(PATH_SEP)[-1]
-    question = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", question, flags=re.I)
-    positions = table.headers[0].lower() == "position"
+    question = table.question
+    positions = table.by_position
     sides = f"{len(chunks)} positions" if positions else " and ".join(f"“{_md(h)}”" for h in table.headers)
     lead = messages.LEAD_CRUX.format(question=f"**{_md(question)}**, {_md(chunks[0].title)}", sides=sides)
     lines = [f"{lead} {numbering.cite(chunks[0])}"]

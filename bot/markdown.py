@@ -75,8 +75,17 @@ class Table:
         under a heading that says it is one."""
         if self.kind == "crux":
             return True
-        heading = self.section.split(PATH_SEP)[-1]
-        return bool(self.headers) and self.headers[0].lower() == "position" and _CRUX_HEADING.match(heading) is not None
+        return self.by_position and _CRUX_HEADING.match(self.section.split(PATH_SEP)[-1]) is not None
+
+    @property
+    def by_position(self) -> bool:
+        """One row per position (Position | Probability | Holders | …), not one column per side."""
+        return bool(self.headers) and self.headers[0].lower() == "position"
+
+    @property
+    def question(self) -> str:
+        """The question a crux asks: its heading without "Crux 2:"."""
+        return crux_question(self.section.split(PATH_SEP)[-1])
 
     def to_json(self) -> str:
         return json.dumps(
@@ -798,6 +807,12 @@ def _windows(chunks: Sequence[Chunk]) -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 _CRUX_HEADING = re.compile(r"crux\b", re.I)
+_CRUX_PREFIX = re.compile(r"^crux\s*\d*\s*[:.\-–—]\s*", re.I)
+
+
+def crux_question(heading: str) -> str:
+    """A heading without its "Crux 2:" prefix ("Crux: Is It Safe?" → "Is It Safe?")."""
+    return _CRUX_PREFIX.sub("", heading)
 
 
 def _table_kind(section: str, headers: tuple[str, ...]) -> TableKind:

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from bot import messages, ranking
 from bot.answer import Answer, abstain, compose, compose_groups, compose_listing, evidence_is_weak
-from bot.markdown import OVERVIEW, PATH_SEP, Chunk
+from bot.markdown import OVERVIEW, PATH_SEP, Chunk, crux_question
 from bot.matrix import Cell, rating_level
 from bot.query import QueryPlan, cue_matches, has_count, is_date_evidence
 from bot.retrieval import Hit, HybridRetriever, Index, Ranking
@@ -187,7 +187,7 @@ def example_questions(index: Index, limit: int = 6) -> list[str]:
     for doc_id in sorted(index.catalog.documents):
         for section in index.catalog.sections(doc_id):
             last = section.split(PATH_SEP)[-1]
-            question = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", last, flags=re.I)
+            question = crux_question(last)
             if question.endswith("?") and len(question.split()) >= 3 and not _DEICTIC.search(question):
                 asked.append(question)
                 break

@@ -21,7 +21,7 @@ from bot import config, ranking
 from bot.embedding import Embedder
 from bot.errors import IndexCorruptError
 from bot.lexical import Catalog, Headings, Lexical, Vectors, load_generation
-from bot.markdown import PATH_SEP, SUMMARY_KINDS, Chunk
+from bot.markdown import PATH_SEP, SUMMARY_KINDS, Chunk, crux_question
 from bot.matrix import Matrix, build_matrix
 from bot.profile import Profile
 from bot.query import QueryReader
@@ -110,7 +110,7 @@ class Index:
             table: dict[str, list[tuple[str, str]]] = {}
             for doc_id in self.catalog.documents:
                 for section in self.catalog.sections(doc_id):
-                    last = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", section.split(PATH_SEP)[-1], flags=re.I)
+                    last = crux_question(section.split(PATH_SEP)[-1])
                     plain = " ".join(re.findall(r"[a-z0-9]+", last.lower()))
                     if plain:
                         table.setdefault(plain, []).append((doc_id, section))

@@ -221,3 +221,14 @@ def test_generated_prompts_ask_one_question_per_table_row(tmp_path: Path):
     assert cases[0]["must_include"] == ["Standards exist"] and cases[2]["must_include"] == ["Cheap checks"]
     assert cases[1]["expected_sources"][0]["section"].endswith("Crux 1: Is it feasible?")
     assert [c["tags"][1] for c in cases] == ["assessment", "crux", "crux", "table"]
+
+
+def test_a_crux_of_positions_is_balanced_only_when_every_position_is_given():
+    positions = Table("w-pos", "Widget Safety › Crux: Will widgets spread?", ("Position", "Probability", "Holders"),
+                      (("Spread widely", "40%", "Traders"), ("Stay national", "45%", "Customs"),
+                       ("Abandoned", "15%", "Economists")), "table")  # fmt: skip
+    rows = [Citation(n, "widgets", "Widgets", positions.section, "t", 1.0, f"w-{n}", table=positions, row=n - 1)
+            for n in (1, 2)]  # fmt: skip
+    assert positions.crux and positions.by_position and positions.question == "Will widgets spread?"
+    assert crux_balance(Answer("q", "Spread widely 40% [1]; Stay national 45% [2].", rows)) is False
+    assert crux_balance(Answer("q", "Spread widely [1]; Stay national [2]; Abandoned [2].", rows)) is True

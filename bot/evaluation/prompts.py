@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.answer import Citation
 from bot.errors import BotError
-from bot.markdown import PATH_SEP
+from bot.markdown import PATH_SEP, crux_question
 
 _CASE_FIELDS = {"id", "turns", "expected_sources", "must_include", "must_not_include", "abstain", "tags", "notes"}
 _SOURCE_FIELDS = {"doc_id", "section", "row"}
@@ -126,7 +126,7 @@ def generate_cases(corpus: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 question = f"How does {doc.title} rate on {cells[0][1]}?"
                 phrases = [c for h, c in cells if h.lower() in ("notes", "note")] or [cells[-1][1]]
             elif table.kind == "crux":
-                crux = re.sub(r"^crux\s*\d*\s*[:.\-–—]\s*", "", heading, flags=re.I)
+                crux = crux_question(heading)
                 question = f"What are the arguments on '{crux}'?"
                 phrases = [c for _, c in cells]
             elif len(cells) >= 2:

@@ -134,12 +134,17 @@ def score(
 
 def crux_balance(answer: Answer) -> bool | None:
     """Whether every crux table the answer cites has both its columns' arguments
-    in the text (None when it cites no crux table)."""
-    tables = {c.table.table_id: c.table for c in answer.citations if c.table is not None and c.table.kind == "crux"}
+    in the text, or every position of a crux given one row per position (None
+    when it cites no crux table)."""
+    tables = {c.table.table_id: c.table for c in answer.citations if c.table is not None and c.table.crux}
     if not tables:
         return None
     text = answer.text
     for table in tables.values():
+        if table.by_position:
+            if not all(phrase_in(row[0], text) for row in table.rows if row and row[0]):
+                return False
+            continue
         cited = [c for c in answer.citations if c.table is not None and c.table.table_id == table.table_id]
         for col in range(len(table.headers)):
             cells = [table.rows[c.row][col] for c in cited if c.row is not None and col < len(table.rows[c.row])]
