@@ -9,26 +9,23 @@ points clearly at another approach (a topic switch).
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 
-from bot import messages, ranking
+from bot import config, messages, ranking
 from bot.answer import Answer, Citation, abstain
 from bot.embedding import Embedder
 from bot.errors import QuestionError
 from bot.llm import LLMComposer
-from bot.llm import configured as llm_setting
 from bot.planning import answer_plan, example_questions, example_text
 from bot.query import QueryPlan
 from bot.retrieval import Index
 
 __all__ = ["ChatSession", "Turn", "ask", "catalog_answer", "example_questions", "small_talk"]
 
-log = logging.getLogger(__name__)
 
 #: Questions longer than this are cut, with a notice on the answer.
 MAX_QUESTION_CHARS = 2000
@@ -223,7 +220,7 @@ class ChatSession:
         self.embedder = embedder
         self.k = k
         self.doc_ids = set(doc_ids) if doc_ids else None
-        spec = llm if llm is not None else llm_setting()
+        spec = llm if llm is not None else config.llm()
         self.llm = LLMComposer(spec) if spec else None
         self.history: list[Turn] = []
 

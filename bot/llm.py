@@ -38,11 +38,6 @@ FALLBACK_NO_CITATION = "The language model's answer cited none of the passages, 
 FALLBACK_UNREACHABLE = "The language model could not be reached ({reason}), so the grounded answer is shown."
 
 
-def configured() -> str | None:
-    """The ``BOT_LLM`` setting, or None when no model is configured."""
-    return config.llm()
-
-
 def chat_model(spec: str) -> Any:
     """A LangChain chat model for ``provider:model``."""
     provider, _, name = spec.partition(":")

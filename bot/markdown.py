@@ -99,17 +99,6 @@ class Table:
             ensure_ascii=False,
         )
 
-    @classmethod
-    def from_json(cls, raw: str) -> Table:
-        data = json.loads(raw)
-        return cls(
-            table_id=data["table_id"],
-            section=data["section"],
-            headers=tuple(data["headers"]),
-            rows=tuple(tuple(r) for r in data["rows"]),
-            kind=data["kind"],
-        )
-
 
 @dataclass(frozen=True)
 class Chunk:
@@ -400,11 +389,6 @@ def _repair(text: str) -> tuple[str, bool]:
 
     fixed = ftfy.fix_encoding(text)
     return fixed, fixed != text
-
-
-def repair_text(text: str) -> str:
-    """The text with mis-encoded characters repaired (``â€”`` → ``—``)."""
-    return _repair(text)[0]
 
 
 def _front_matter(text: str, warnings: list[str]) -> tuple[dict[str, Any], str]:

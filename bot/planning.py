@@ -8,7 +8,6 @@ dimension or section pinned first. Then hands it to the composer.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import replace
@@ -19,8 +18,6 @@ from bot.markdown import OVERVIEW, PATH_SEP, Chunk, crux_question
 from bot.matrix import Cell, rating_level
 from bot.query import QueryPlan, cue_matches, has_count, is_date_evidence
 from bot.retrieval import Hit, HybridRetriever, Index, Ranking
-
-log = logging.getLogger(__name__)
 
 _INTRO = re.compile(r"\b(?:what is|what's|what are|explain|describe|tell me about|overview|summar\w*|introduc\w*)\b", re.I)
 

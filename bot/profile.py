@@ -31,7 +31,6 @@ from __future__ import annotations
 import fnmatch
 import functools
 import json
-import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -40,8 +39,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bot.errors import BotError
-
-log = logging.getLogger(__name__)
 
 #: The file a corpus folder may hold its profile in.
 PROFILE_FILE = "bot.yaml"

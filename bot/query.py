@@ -17,7 +17,7 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot import ranking
@@ -74,7 +74,6 @@ class QueryPlan:
     listing: bool = False  # asks across approaches ("which approaches…")
     section: str | None = None  # a standard section key, e.g. "who"
     residual: str = ""  # the question without the approach names
-    corrections: tuple[tuple[str, str], ...] = field(default=())
     query: str = ""  # the standalone search text, when the conversation changed it
     cues: tuple[str, ...] = ()  # heading patterns the question points at
     fact: bool = False  # asks for a specific fact (a number, a date, a name)
@@ -88,10 +87,6 @@ class QueryPlan:
     @property
     def search_text(self) -> str:
         return self.query or self.text
-
-    @property
-    def compares(self) -> bool:
-        return len(self.approaches) >= 2
 
 
 
@@ -260,7 +255,7 @@ class QueryReader:
     # -- reading ------------------------------------------------------------
 
     def read(self, question: str) -> QueryPlan:
-        text, fixes = self.correct(question)
+        text, _ = self.correct(question)
         mentions = self.mentions(text)
         approaches = tuple(dict.fromkeys(m.doc_id for m in mentions))
         low = text.lower()
@@ -298,7 +293,6 @@ class QueryReader:
             listing=bool(_LISTING.search(low)) and len(approaches) < 2,
             section=section,
             residual=residual,
-            corrections=fixes,
             cues=cues,
         )
 

@@ -8,7 +8,6 @@ changes (after ``bot index``), so a serving process follows re-indexing.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import re
 import threading
@@ -26,8 +25,6 @@ from bot.matrix import Matrix, build_matrix
 from bot.profile import Profile
 from bot.query import QueryReader
 from bot.store import VectorStore, require_manifest
-
-log = logging.getLogger(__name__)
 
 #: Searches limited to at most this many documents are scored locally.
 LOCAL_DOCS = 8
