@@ -62,6 +62,10 @@ MAX_CONVERSATIONS = 500
 #: (the library then searches at most its own ``MAX_QUESTION_CHARS`` of it, with a notice).
 MAX_MESSAGE_CHARS = 4000
 
+#: A request body larger than this is refused (413) before it is read whole; a 10 MB question
+#: still fits, and is cut to ``MAX_MESSAGE_CHARS`` before Gradio sees it (:class:`CutLongInputs`).
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
 #: Past conversations a browser lists (newest first).
 MAX_PAST = 20
 
@@ -928,6 +932,77 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class CutLongInputs:
+    """ASGI middleware: every over-long text input of a request (a question) is cut to
+    ``MAX_MESSAGE_CHARS`` before Gradio reads it. Gradio keeps each session's last inputs
+    (for deep links), so a question cut only by the app would still be held, one per session;
+    cut here, nothing stores or echoes it. A body over ``MAX_BODY_BYTES`` is refused (413).
+    Bodies over a megabyte are read one at a time: concurrent big questions do not pile up."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.big: asyncio.Lock | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) <= 2**20:
+            read = await _read_body(receive)
+        else:
+            self.big = self.big or asyncio.Lock()
+            async with self.big:
+                read = await _read_body(receive)
+        if read is None:  # the client went away
+            return
+        if len(read) > MAX_BODY_BYTES:
+            await _reply(send, 413, {"detail": f"The request is over {MAX_BODY_BYTES // 2**20} MB."})
+            return
+        body = cut_inputs(read)
+        del read
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
+        scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _read_body(receive: Any) -> bytearray | None:
+    """A request's body, read up to one byte past ``MAX_BODY_BYTES``; None when the client disconnected."""
+    body, more = bytearray(), True
+    while more and len(body) <= MAX_BODY_BYTES:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body
+
+
+def cut_inputs(body: bytes | bytearray) -> bytes:
+    """A Gradio call's JSON body with each text input (an item of ``data``) cut to ``MAX_MESSAGE_CHARS``;
+    any other body as it came."""
+    if len(body) <= MAX_MESSAGE_CHARS:  # no text in it can be longer
+        return bytes(body)
+    try:
+        request = json.loads(body)
+    except (ValueError, RecursionError):
+        return bytes(body)
+    data = request.get("data") if isinstance(request, dict) else None
+    if not isinstance(data, list) or not any(isinstance(v, str) and len(v) > MAX_MESSAGE_CHARS for v in data):
+        return bytes(body)
+    request["data"] = [v[:MAX_MESSAGE_CHARS] if isinstance(v, str) else v for v in data]
+    return json.dumps(request).encode()
+
+
 def warm_up(index_dir: str | os.PathLike[str] | None = None, chroma_url: str | None = None) -> None:
     """Load the model and the question reader now, not on the first question."""
     from bot.retrieval import Index
@@ -967,6 +1042,7 @@ def serve(
         ssr_mode=False,
         prevent_thread_lock=not block,
         footer_links=["api"],
-        app_kwargs={"middleware": [Middleware(SecurityHeaders), Middleware(LoginGuard)]},
+        app_kwargs={"middleware": [Middleware(SecurityHeaders), Middleware(LoginGuard), Middleware(CutLongInputs)]},
     )
     return demo
+
