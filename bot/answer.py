@@ -43,12 +43,7 @@ class Citation:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["table"] = None if self.table is None else {
-            "headers": list(self.table.headers),
-            "rows": [list(r) for r in self.table.rows],
-            "kind": self.table.kind,
-            "section": self.table.section,
-        }
+        data["table"] = None if self.table is None else self.table.to_dict()
         return data
 
 

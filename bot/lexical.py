@@ -103,7 +103,7 @@ class Catalog:
         for cid in self.ids:
             c = self.chunks[cid]
             if c.table is not None and c.table.table_id not in tables:
-                tables[c.table.table_id] = json.loads(c.table.to_json())
+                tables[c.table.table_id] = c.table.to_dict()
             rows.append(
                 {
                     "id": c.chunk_id,
@@ -128,16 +128,7 @@ class Catalog:
     @classmethod
     def load(cls, folder: Path) -> Catalog:
         data = json.loads((folder / CATALOG).read_text("utf-8"))
-        tables = {
-            tid: Table(
-                table_id=tid,
-                section=t["section"],
-                headers=tuple(t["headers"]),
-                rows=tuple(tuple(r) for r in t["rows"]),
-                kind=t["kind"],
-            )
-            for tid, t in data["tables"].items()
-        }
+        tables = {tid: Table.from_dict({**t, "table_id": tid}) for tid, t in data["tables"].items()}
         chunks = (
             Chunk(
                 chunk_id=r["id"],

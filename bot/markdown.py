@@ -87,17 +87,28 @@ class Table:
         """The question a crux asks: its heading without "Crux 2:"."""
         return crux_question(self.section.split(PATH_SEP)[-1])
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "table_id": self.table_id,
-                "section": self.section,
-                "headers": list(self.headers),
-                "rows": [list(r) for r in self.rows],
-                "kind": self.kind,
-            },
-            ensure_ascii=False,
+    def to_dict(self) -> dict[str, Any]:
+        """The table as JSON data (the catalog, citations and the LangChain metadata use it)."""
+        return {
+            "table_id": self.table_id,
+            "section": self.section,
+            "headers": list(self.headers),
+            "rows": [list(r) for r in self.rows],
+            "kind": self.kind,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Table:
+        return cls(
+            table_id=data["table_id"],
+            section=data["section"],
+            headers=tuple(data["headers"]),
+            rows=tuple(tuple(r) for r in data["rows"]),
+            kind=data["kind"],
         )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
