@@ -19,12 +19,14 @@ images and frames from nowhere but the server itself.
 
 
 import asyncio
+import atexit
 import html
 import json
 import logging
 import os
 import re
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -579,6 +581,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
     examples = corpus_examples(index)
     url_of = _site_urls(index)
     exports = Path(tempfile.mkdtemp(prefix="approach-bot-exports-"))
+    atexit.register(shutil.rmtree, exports, ignore_errors=True)  # at the latest when the process ends
     api_sessions: OrderedDict[str, ChatSession] = OrderedDict()
     conversations: OrderedDict[str, Conversation] = OrderedDict()
     lock = threading.Lock()
@@ -901,6 +904,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         gr.api(ask_json, api_name="ask", queue=False)
         gr.api(new_chat, api_name="new_chat", queue=False)
     demo.bot_theme = theme
+    demo.exports_dir = exports  # removed when the server shuts down (see serve)
     return demo
 
 
@@ -1026,6 +1030,8 @@ def serve(
     """Build the app and serve it (until interrupted when ``block``)."""
     from starlette.middleware import Middleware
 
+    if block and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     demo = build_app(index_dir, chroma_url)
     warm_up(index_dir, chroma_url)
     demo.queue(default_concurrency_limit=8)
@@ -1042,7 +1048,28 @@ def serve(
         ssr_mode=False,
         prevent_thread_lock=not block,
         footer_links=["api"],
-        app_kwargs={"middleware": [Middleware(SecurityHeaders), Middleware(LoginGuard), Middleware(CutLongInputs)]},
+        app_kwargs={
+            "middleware": [Middleware(SecurityHeaders), Middleware(LoginGuard), Middleware(CutLongInputs)],
+            "lifespan": _removing(demo.exports_dir),
+        },
     )
     return demo
 
+
+def _removing(folder: Path) -> Callable[[Any], Any]:
+    """A server lifespan that removes ``folder`` (the conversations' export files) at shutdown."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        try:
+            yield
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return lifespan
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM stops a serving ``bot chat`` as Ctrl-C does: the server shuts down and cleans up."""
+    raise KeyboardInterrupt

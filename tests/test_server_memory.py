@@ -1,4 +1,5 @@
-"""A serving `bot chat` keeps its memory bounded (issue 15, point 6).
+"""A serving `bot chat` keeps its memory bounded and leaves nothing behind (issue 15, point 6
+and the exports folder).
 
 The scale test runs a real `bot chat` process on loopback over the shipped corpus and
 measures its resident memory (``VmRSS`` in ``/proc``) after a warm-up and after 10,000
@@ -274,3 +275,34 @@ def test_the_edge_cuts_text_inputs_only_and_refuses_huge_bodies(shipped_index: P
     finally:
         demo.close()
 
+
+# -- nothing left behind
+
+
+def test_closing_the_server_removes_its_exports_folder(shipped_index: Path):
+    from bot.ui import serve
+
+    demo = serve(index_dir=shipped_index, port=free_port(), block=False)
+    folder = demo.exports_dir
+    assert folder.is_dir() and folder.name.startswith("approach-bot-exports-")
+    (folder / "some-conversation").mkdir()
+    (folder / "some-conversation" / "approach-bot.md").write_text("# an export")
+    demo.close()
+    assert not folder.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_bot_chat_leaves_no_exports_folder(shipped_index: Path, tmp_path: Path, sig: int):
+    """`bot chat` stopped as a service manager (SIGTERM) or a person (Ctrl-C) stops it removes its
+    exports folder; 158 of them had piled up in /tmp."""
+    tmp = tmp_path / "tmp"
+    chat = ChatServer(shipped_index, tmp)
+    try:
+        assert len(list(tmp.glob("approach-bot-exports-*"))) == 1
+        data, _ = Caller(chat.port).ask("How tractable is AI control?", "before-stopping")
+        assert "AI Control" in data["text"]
+    finally:
+        chat.stop(sig)
+    assert chat.proc.returncode is not None and chat.proc.returncode >= 0, "bot chat was killed, not stopped"
+    assert list(tmp.glob("approach-bot-exports-*")) == []
