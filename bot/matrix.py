@@ -68,14 +68,18 @@ def build_matrix(chunks: Iterable[Chunk], titles: dict[str, str], profile: Profi
     rating dimensions the corpus profile names."""
     dimensions = _Dimensions((profile or Profile.defaults()).rating_dimensions)
     cells: dict[tuple[str, str], Cell] = {}
+    exact: set[tuple[str, str]] = set()
     summary_rows: list[Chunk] = []
     for chunk in chunks:
         if chunk.table is None or chunk.row is None:
             continue
         if chunk.table.kind == "assessment":
             cell = _assessment_cell(chunk, dimensions)
-            if cell is not None:
-                cells[(cell.doc_id, cell.dimension)] = cell
+            key = (cell.doc_id, cell.dimension) if cell is not None else None
+            if cell is not None and key is not None and (dimensions.exact(cell.chunk) or key not in exact):
+                cells[key] = cell  # a row naming the dimension outright beats one naming it in other words
+                if dimensions.exact(cell.chunk):
+                    exact.add(key)
         elif chunk.table.kind == "summary":
             summary_rows.append(chunk)
     by_title = {_norm(t): d for d, t in titles.items()}
@@ -101,6 +105,11 @@ class _Dimensions:
         self.names = tuple(str(d["name"]) for d in entries)
         self.columns = {str(c).strip().lower(): str(d["name"]) for d in entries for c in d.get("columns") or ()}
         self.asked = [(str(d["name"]), re.compile("|".join(f"(?:{p})" for p in d.get("asked") or ["(?!)"]), re.I)) for d in entries]
+
+    def exact(self, chunk: Chunk) -> bool:
+        """Whether a row's first cell is a dimension's very name."""
+        first = next((v for _, v in chunk.cells), "")
+        return any(_norm(d) == _norm(first) for d in self.names)
 
     def named(self, text: str) -> str | None:
         """The dimension a row's first cell names: by its name, else as people ask about it."""

@@ -80,6 +80,13 @@ def test_a_row_may_name_its_dimension_the_way_people_ask_about_it():
     assert cell is not None and (cell.rating, cell.note, cell.level) == ("Low-Medium", "Audits are slow to write", 1.5)
 
 
+def test_a_row_naming_the_dimension_outright_beats_a_later_one_naming_it_in_other_words():
+    page = WIDGETS.replace("| Popularity | Very high | Not a dimension of the profile |", "| Progress on it | Low | Said another way |")
+    chunks, titles = parsed({"widgets": page})
+    cell = build_matrix(chunks, titles).get("widgets", "Tractability")
+    assert cell is not None and (cell.rating, cell.note) == ("Medium", "Standards exist but adoption is slow")
+
+
 def test_a_summary_table_fills_only_the_cells_an_approach_page_leaves_empty():
     chunks, titles = parsed()
     matrix = build_matrix(chunks, titles)
