@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -53,3 +54,16 @@ class FakeEmbedder:
 
     def settle(self) -> None:
         """Nothing loading."""
+
+
+def index_pages(root: Path, pages: Mapping[str, str]) -> Path:
+    """Made-up pages (file name → text) written under ``root/corpus`` and indexed
+    with the fake embedder into ``root/index``, which is returned."""
+    from bot import build_index
+
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for name, text in pages.items():
+        (corpus / name).write_text(text)
+    build_index(corpus, root / "index", embedder=FakeEmbedder())  # type: ignore[arg-type]
+    return root / "index"

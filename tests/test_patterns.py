@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import build_index
 from bot.chat import ChatSession
 from bot.query import QueryReader
 from bot.retrieval import HybridRetriever, Index
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, index_pages
 
 FAKE = FakeEmbedder()
 
@@ -88,14 +87,8 @@ description: Looking inside gadgets to see how they decide.
 @pytest.fixture(scope="module")
 def made_up(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three made-up approach pages indexed with the fake embedder."""
-    root = tmp_path_factory.mktemp("made-up")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "widget-safety.md").write_text(WIDGETS)
-    (corpus / "gadget-oversight.md").write_text(GADGETS)
-    (corpus / "interpretability-tools.md").write_text(LENSES)
-    build_index(corpus, root / "index", embedder=FAKE)  # type: ignore[arg-type]
-    return root / "index"
+    pages = {"widget-safety.md": WIDGETS, "gadget-oversight.md": GADGETS, "interpretability-tools.md": LENSES}
+    return index_pages(tmp_path_factory.mktemp("made-up"), pages)
 
 
 def session(index: Path) -> ChatSession:
@@ -269,13 +262,7 @@ The law is enforced by regional boards; when the boards enforce it, the law did 
 
 @pytest.fixture(scope="module")
 def gizmo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("gizmo")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "gizmo-law.md").write_text(GIZMO_LAW)
-    (corpus / "widget-safety.md").write_text(WIDGETS)
-    build_index(corpus, root / "index", embedder=FAKE)  # type: ignore[arg-type]
-    return root / "index"
+    return index_pages(tmp_path_factory.mktemp("gizmo"), {"gizmo-law.md": GIZMO_LAW, "widget-safety.md": WIDGETS})
 
 
 def test_a_date_stated_a_little_further_down_the_ranking_leads_the_answer(gizmo: Path):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import build_index, ranking
+from bot import ranking
 from bot.retrieval import HybridRetriever, Index, Ranking
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, index_pages
 from tests.test_patterns import GADGETS, LENSES, WIDGETS
 
 FAKE = FakeEmbedder()
@@ -15,14 +15,8 @@ FAKE = FakeEmbedder()
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
-    root = tmp_path_factory.mktemp("ranking")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "widget-safety.md").write_text(WIDGETS)
-    (corpus / "gadget-oversight.md").write_text(GADGETS)
-    (corpus / "interpretability-tools.md").write_text(LENSES)
-    build_index(corpus, root / "index", embedder=FAKE)  # type: ignore[arg-type]
-    return Index.open(root / "index", embedder=FAKE)  # type: ignore[arg-type]
+    pages = {"widget-safety.md": WIDGETS, "gadget-oversight.md": GADGETS, "interpretability-tools.md": LENSES}
+    return Index.open(index_pages(tmp_path_factory.mktemp("ranking"), pages), embedder=FAKE)  # type: ignore[arg-type]
 
 
 def rows(index: Index, doc_id: str, heading: str) -> list[str]:
