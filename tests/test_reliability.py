@@ -410,6 +410,55 @@ def test_two_replicas_on_a_chroma_server_see_a_reindex_by_a_third_process(tmp_pa
     _replicas_follow(tmp_path, ["--chroma-url", chroma_url], {"BOT_CHROMA_COLLECTION": "replicas"})
 
 
+# -- 2 (the server itself). a serving `bot chat` sees a re-index on its next question
+
+SERVE_THROUGH_CHROMA = """
+import sys
+from bot import retrieval
+retrieval.EXACT_UP_TO = 0  # every search through Chroma, as above the local-scan size
+retrieval.LOCAL_DOCS = 1
+from bot.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("store", ["embedded", "chroma-server"])
+def test_a_serving_bot_chat_sees_a_reindex_on_its_next_question(tmp_path: Path, store: str, request: pytest.FixtureRequest):
+    """A long-lived `bot chat` (its /ask API), every search through Chroma, with and without a filter
+    of 9 approaches: a re-index and a --rebuild by another process show in the next answer."""
+    from tests.test_server_memory import Caller, ChatServer
+
+    chroma = ["--chroma-url", request.getfixturevalue("chroma_url")] if store == "chroma-server" else []
+    env = {"BOT_CHROMA_COLLECTION": "served"} if chroma else {}
+    corpus, index = write_corpus(tmp_path / "corpus", 10, "one"), tmp_path / "index"
+    done = bot("index", "--corpus", str(corpus), "--index", str(index), *chroma, env=env)
+    assert done.returncode == 0, done.stderr
+    docs = sorted(p.stem for p in corpus.glob("*.md") if p.stem != "page-cobalt")  # 9 approaches
+    server = ChatServer(index, tmp_path / "tmp", *chroma, code=SERVE_THROUGH_CHROMA, env=env)
+    try:
+        caller = Caller(server.port)
+
+        def answers() -> list[str]:
+            found = []
+            for scope in (None, docs):
+                data, _ = caller.ask("how tractable is Approach Zebra?", "one-long-session", scope)
+                assert "error" not in data, data
+                found.append(data["text"])
+            return found
+
+        assert all("zebra marker one" in text for text in answers())
+        for version, extra in (("two", ()), ("three", ("--rebuild",))):
+            write_corpus(corpus, 10, version)
+            done = bot("index", "--corpus", str(corpus), "--index", str(index), *chroma, *extra, env=env)
+            assert done.returncode == 0, done.stderr
+            for text in answers():  # the next question after the re-index
+                assert f"zebra marker {version}" in text and "zebra marker one" not in text, text[:300]
+        assert server.proc.poll() is None
+    finally:
+        server.stop()
+
+
 # -- a --rebuild that dies leaves the old index whole
 
 
@@ -509,3 +558,41 @@ def test_a_reader_opening_during_a_reindex_gets_the_new_index(
     texts = " ".join(c.text for c in Index.open(index).catalog.chunks.values())  # the next question
     assert "zebra marker two" in texts, "the reader kept the old index after the manifest changed"
     assert first is not None
+
+
+# -- smaller: what a file name or a title holds forges no output line and reorders no text
+
+
+def test_a_newline_in_a_file_name_forges_no_output_line(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    corpus = write_corpus(tmp_path / "corpus")
+    (corpus / "bad\nwarning: forged line.md").write_bytes(b"\x00\x01 not markdown")
+    result = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(tmp_path / "index")])
+    lines = (result.stdout + result.stderr).splitlines()
+    assert any(line.startswith("skipped: bad?warning: forged line.md: ") for line in lines), lines
+    assert not any(line.startswith("warning: forged") for line in lines), lines
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="front-matter titles are not cleaned: bot/markdown.py should pass the title through _clean "
+    "(bidi controls out) and collapse its whitespace (newlines)",
+)
+def test_a_title_with_a_newline_or_a_bidi_override_reaches_answers_as_one_plain_line(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    corpus, index = write_corpus(tmp_path / "corpus"), tmp_path / "index"
+    title = '"Quokka\\nerror: forged line \\u202eenil"'  # YAML escapes: a newline and a right-to-left override
+    (corpus / "quokka.md").write_text(
+        PAGE.format(title=title, n=7, rating="High", note="quokka marker", word="quokka"), "utf-8"
+    )
+    assert CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)]).exit_code == 0
+    result = CliRunner().invoke(main, ["ask", "how tractable is Quokka? quokka marker", "--index", str(index)])
+    assert result.exit_code == 0 and "quokka marker" in result.stdout, result.output
+    assert not any(line.startswith("error: forged") for line in result.stdout.splitlines()), result.stdout
+    assert "\u202e" not in result.stdout

@@ -65,16 +65,20 @@ def status(pid: int, field: str) -> int:
 
 
 class ChatServer:
-    """`bot chat` as its own process on a free loopback port; its temporary files in ``tmp``."""
+    """`bot chat` as its own process on a free loopback port; its temporary files in ``tmp``.
+    ``code``: a Python program to run instead of ``python -m bot`` (it gets the same arguments)."""
 
-    def __init__(self, index: Path, tmp: Path):
+    def __init__(
+        self, index: Path, tmp: Path, *args: str, code: str | None = None, env: dict[str, str] | None = None
+    ):
         tmp.mkdir(exist_ok=True)
         self.port = free_port()
         self.log = tmp / "server.log"
+        program = ["-c", code] if code else ["-m", "bot"]
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "chat", "--index", str(index), "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp)},
+                [sys.executable, *program, "chat", "--index", str(index), "--port", str(self.port), *args],
+                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {}), "TMPDIR": str(tmp)},
             )  # fmt: skip
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -104,9 +108,9 @@ class Caller:
     def __init__(self, port: int):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
 
-    def ask(self, question: str, session: str) -> tuple[dict[str, Any], int]:
+    def ask(self, question: str, session: str, scope: list[str] | None = None) -> tuple[dict[str, Any], int]:
         """The answer as JSON, and the size of the response."""
-        body = json.dumps({"data": [question, None], "session_hash": session})
+        body = json.dumps({"data": [question, scope], "session_hash": session})
         self.conn.request("POST", "/gradio_api/run/ask", body, {"content-type": "application/json"})
         response = self.conn.getresponse()
         raw = response.read()
