@@ -51,6 +51,11 @@ MAX_EXAMPLES = 5
 #: API sessions kept (by gradio session hash), least recently used dropped first.
 MAX_API_SESSIONS = 1024
 
+#: Sessions (browser or API) whose state Gradio keeps, least recently used dropped first. Each
+#: costs about 60 kB (Gradio copies the page's settings per session); Gradio's own default,
+#: 10,000, let a caller who invents session ids grow the server by some 600 MB.
+MAX_SESSIONS = 2000
+
 #: Answers whose source cards stay in the Sources panel (older markers then lead nowhere).
 MAX_SOURCE_TURNS = 20
 
@@ -1048,6 +1053,7 @@ def serve(
         ssr_mode=False,
         prevent_thread_lock=not block,
         footer_links=["api"],
+        state_session_capacity=MAX_SESSIONS,
         app_kwargs={
             "middleware": [Middleware(SecurityHeaders), Middleware(LoginGuard), Middleware(CutLongInputs)],
             "lifespan": _removing(demo.exports_dir),

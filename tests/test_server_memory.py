@@ -280,6 +280,25 @@ def test_the_edge_cuts_text_inputs_only_and_refuses_huge_bodies(shipped_index: P
         demo.close()
 
 
+def test_the_server_keeps_the_state_of_a_bounded_number_of_sessions(shipped_index: Path, monkeypatch: pytest.MonkeyPatch):
+    """A caller inventing session ids does not grow Gradio's per-session state past its bound (Gradio's
+    default, 10,000 sessions of about 60 kB, would let it add some 600 MB)."""
+    from bot import ui
+
+    monkeypatch.setattr(ui, "MAX_SESSIONS", 20)
+    port = free_port()
+    demo = ui.serve(index_dir=shipped_index, port=port, block=False)
+    try:
+        caller = Caller(port)
+        for n in range(45):
+            data, _ = caller.ask("How tractable is AI control?", f"invented-{n}")
+            assert "AI Control" in data["text"]
+        assert 0 < len(demo.state_holder.session_data) <= 20
+        assert "invented-44" in demo.state_holder.session_data and "invented-0" not in demo.state_holder.session_data
+    finally:
+        demo.close()
+
+
 # -- nothing left behind
 
 
