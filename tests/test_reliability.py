@@ -289,6 +289,29 @@ def test_an_empty_npy_is_one_line_and_bot_index_repairs_it(tmp_path: Path):
     assert answer.returncode == 0 and "zebra marker one" in answer.stdout, answer.stderr
 
 
+def test_half_written_generations_left_by_a_dead_run_are_removed_by_the_next(tmp_path: Path):
+    """A run killed (or out of disk) while writing leaves `.lexical-*.tmp` folders: the next
+    `bot index` (holding the lock) removes them, so they neither fill the disk nor break it."""
+    from click.testing import CliRunner
+
+    from bot import ChatSession
+    from bot.cli import main
+    from bot.retrieval import Index
+
+    corpus, index = write_corpus(tmp_path / "corpus", 2, "one"), tmp_path / "index"
+    assert CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)]).exit_code == 0
+    for name in (".lexical-0123456789ab.tmp", ".lexical-ba9876543210.tmp"):
+        (index / name).mkdir()
+        (index / name / "vectors.npy").write_bytes(b"\x93NUMPY" + b"\0" * 1_000_000)  # cut short
+    write_corpus(corpus, 2, "two")
+    result = CliRunner().invoke(main, ["index", "--corpus", str(corpus), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    assert not list(index.glob(".lexical-*.tmp"))
+    assert sorted(p.name for p in index.glob("lexical-*")) == [Index.open(index).manifest.lexical]
+    Index.forget()
+    assert "zebra marker two" in ChatSession(index).ask("how tractable is Approach Zebra?").text
+
+
 def test_an_index_path_that_is_a_file_is_one_line_without_rebuild(tmp_path: Path):
     afile = tmp_path / "index"
     afile.write_text("not a folder")
