@@ -192,6 +192,23 @@ def test_auth_settings_and_loopback_default(tmp_path: Path):
     assert host.default == "127.0.0.1"
 
 
+def test_serving_beyond_loopback_without_a_login_is_warned_about(tmp_path: Path):
+    """`bot chat --host 0.0.0.0` without BOT_AUTH says anyone can use it; with BOT_AUTH it does not
+    (a missing index then stops the command before it serves anything)."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    args = ["chat", "--host", "0.0.0.0", "--port", str(free_port()), "--index", str(tmp_path / "none")]
+    open_to_all = CliRunner().invoke(main, args)
+    assert "warning: serving on 0.0.0.0 without authentication" in open_to_all.stderr
+    assert open_to_all.exit_code == 1  # the missing index, in one line
+    with_login = CliRunner().invoke(main, args, env={"BOT_AUTH": "alice:s3cret"})
+    assert "without authentication" not in with_login.stderr and with_login.exit_code == 1
+    loopback = CliRunner().invoke(main, [a if a != "0.0.0.0" else "127.0.0.1" for a in args])
+    assert "without authentication" not in loopback.stderr
+
+
 def test_outbound_connections_are_blocked_during_the_tests():
     """The suite runs with egress blocked (pytest-socket, and a network namespace under `make test`)."""
     with pytest.raises(Exception) as err:  # noqa: B017 - SocketBlockedError or an OSError
