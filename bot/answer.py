@@ -172,7 +172,7 @@ def compose_groups(question: str, query: str, evidence: Sequence[Sequence[Hit]])
         return abstain(question, query)
     named = [f"{_md(g.first.title)} {numbering.cite(g.first)}" for g in mains]
     lead = messages.LEAD_COMPARE.format(pages=" and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named))
-    parts = [lead] + [_render(g, numbering, full=False) for g in mains]
+    parts = [lead] + [_render(g, numbering, full=True) for g in mains]  # each side as fully as a lone answer
     return Answer(question=question, text="\n\n".join(parts), citations=numbering.citations, query=query)
 
 

@@ -330,3 +330,16 @@ def test_a_question_after_a_probability_needs_a_number_and_how_likely_does_not()
     assert reader.read("What probability did the inspectors put on a widget recall?").number
     assert reader.read("What are the odds of a widget recall?").number
     assert not reader.read("How likely is a widget recall?").number
+
+
+def test_a_comparison_gives_each_pages_passage_as_fully_as_a_lone_answer():
+    from bot.answer import compose_groups
+    from bot.markdown import parse_document
+    from bot.retrieval import Hit
+
+    long = "Audits catch faults early because inspectors sample every batch, " * 5
+    pages = {"widgets": f"---\ntitle: Widgets\n---\n\n## Audits\n\n{long.strip()}\n",
+             "gadgets": f"---\ntitle: Gadgets\n---\n\n## Audits\n\n{long.strip().replace('Audits', 'Monitors')}\n"}  # fmt: skip
+    evidence = [[Hit(c, 1.0, 0.8, None) for c in parse_document(text.encode(), doc_id).chunks] for doc_id, text in pages.items()]
+    answer = compose_groups("How do widget and gadget audits differ?", "", evidence)
+    assert long.strip()[:300] in answer.text and long.strip().replace("Audits", "Monitors")[:300] in answer.text
