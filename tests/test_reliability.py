@@ -449,7 +449,8 @@ main(sys.argv[1:])
 @pytest.mark.parametrize("store", ["embedded", "chroma-server"])
 def test_a_serving_bot_chat_sees_a_reindex_on_its_next_question(tmp_path: Path, store: str, request: pytest.FixtureRequest):
     """A long-lived `bot chat` (its /ask API), every search through Chroma, with and without a filter
-    of 9 approaches: a re-index and a --rebuild by another process show in the next answer."""
+    of 9 approaches: a re-index and a --rebuild by another process show in the next answer. On a
+    `chroma run` server, two `bot chat` replicas on the one index folder both see them."""
     from tests.test_server_memory import Caller, ChatServer
 
     chroma = ["--chroma-url", request.getfixturevalue("chroma_url")] if store == "chroma-server" else []
@@ -458,16 +459,19 @@ def test_a_serving_bot_chat_sees_a_reindex_on_its_next_question(tmp_path: Path, 
     done = bot("index", "--corpus", str(corpus), "--index", str(index), *chroma, env=env)
     assert done.returncode == 0, done.stderr
     docs = sorted(p.stem for p in corpus.glob("*.md") if p.stem != "page-cobalt")  # 9 approaches
-    server = ChatServer(index, tmp_path / "tmp", *chroma, code=SERVE_THROUGH_CHROMA, env=env)
+    servers: list[ChatServer] = []
     try:
-        caller = Caller(server.port)
+        for n in range(2 if chroma else 1):
+            servers.append(ChatServer(index, tmp_path / f"tmp{n}", *chroma, code=SERVE_THROUGH_CHROMA, env=env))
+        callers = [Caller(server.port) for server in servers]
 
         def answers() -> list[str]:
             found = []
-            for scope in (None, docs):
-                data, _ = caller.ask("how tractable is Approach Zebra?", "one-long-session", scope)
-                assert "error" not in data, data
-                found.append(data["text"])
+            for caller in callers:
+                for scope in (None, docs):
+                    data, _ = caller.ask("how tractable is Approach Zebra?", "one-long-session", scope)
+                    assert "error" not in data, data
+                    found.append(data["text"])
             return found
 
         assert all("zebra marker one" in text for text in answers())
@@ -477,9 +481,10 @@ def test_a_serving_bot_chat_sees_a_reindex_on_its_next_question(tmp_path: Path, 
             assert done.returncode == 0, done.stderr
             for text in answers():  # the next question after the re-index
                 assert f"zebra marker {version}" in text and "zebra marker one" not in text, text[:300]
-        assert server.proc.poll() is None
+        assert all(server.proc.poll() is None for server in servers)
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
 
 
 # -- a --rebuild that dies leaves the old index whole
