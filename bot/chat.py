@@ -40,7 +40,7 @@ _SMALL_TALK = tuple(
     (kind, re.compile(pattern, re.I))
     for kind, pattern in (
         ("greeting", r"(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))(?: there| bot| again)?"),
-        ("thanks", r"(?:(?:ok(?:ay)?|great|cool|perfect|nice)[,!. ]+)?(?:thanks?|thank you|thx|ty|cheers)(?: (?:a lot|so much|very much))?(?:[,!. ]+(?:that|this) (?:helps|helped|was (?:helpful|useful|great)))?"),
+        ("thanks", r"(?:(?:ok(?:ay)?|great|cool|perfect|nice)[,!. ]+)?(?:thanks?|thank you|thx|ty|cheers)(?: (?:a lot|so much|very much))?(?:[,!. ]+(?:that|this|that's|this is) (?:helps|helped|was (?:helpful|useful|great)|(?:is )?(?:all|everything|what) I (?:needed|wanted|was looking for)))?"),
         ("bye", r"(?:bye|goodbye|see you|see ya|cya|that's all)(?: for now)?"),
         ("identity", r"(?:who|what) are you|what(?:'s| is) your name|are you (?:a bot|an ai|human)"),
         ("wellbeing", r"how are you(?: doing| today)?|how's it going|what's up"),

@@ -176,7 +176,9 @@ def test_a_number_the_evidence_lacks_is_declined(made_up: Path):
 # 6. Follow-ups that stand on their own do not inherit the topic
 
 
-@pytest.mark.parametrize("follow_up", ["hello", "thanks!", "tell me a joke", "what's the weather in Paris?"])
+@pytest.mark.parametrize(
+    "follow_up", ["hello", "thanks!", "Great, thanks, that's all I needed!", "tell me a joke", "what's the weather in Paris?"]
+)
 def test_small_talk_and_off_topic_follow_ups_get_no_topic_and_no_citations(made_up: Path, follow_up: str):
     chat = session(made_up)
     assert not chat.ask("Is widget safety feasible?").abstained
@@ -343,3 +345,22 @@ def test_a_comparison_gives_each_pages_passage_as_fully_as_a_lone_answer():
     evidence = [[Hit(c, 1.0, 0.8, None) for c in parse_document(text.encode(), doc_id).chunks] for doc_id, text in pages.items()]
     answer = compose_groups("How do widget and gadget audits differ?", "", evidence)
     assert long.strip()[:300] in answer.text and long.strip().replace("Audits", "Monitors")[:300] in answer.text
+
+
+def test_a_capitalized_name_inside_a_sentence_is_never_corrected(made_up: Path):
+    reader = index_of(made_up).reader
+    plan = reader.read("How much does the Inspectra project cost?")
+    assert "Inspectra" in plan.text and "Inspectra" in plan.specifics
+    assert reader.read("widgte safety tractability").text != "widgte safety tractability"  # typos still are
+
+
+def test_a_year_answers_when_something_began_but_not_other_date_questions():
+    from bot.query import is_date_evidence
+
+    pages = [Page("widget-safety", "Widget Safety")]
+    reader = QueryReader(pages, [Text("widget-safety", "Widget Safety is discussed here.")])
+    assert reader.read("When was the widget board founded?").since
+    assert not reader.read("When will widgets be banned?").since
+    assert is_date_evidence("The board was founded in 2019.", year=True)
+    assert not is_date_evidence("The board was founded in 2019.")
+    assert is_date_evidence("It met on March 3.")
