@@ -360,6 +360,7 @@ class _Reader:
         if not title:
             title = next((b.text for b in blocks if isinstance(b, _Heading) and b.level == 1), "")
             title = title or Path(doc_id).name.replace("-", " ").replace("_", " ").title()
+        title = " ".join(_clean(title).split())  # one plain line: no newline or bidi control forges output
         chunks, tables = _chunk(doc_id, title, summary, blocks, warnings, self.profile)
         if not chunks:
             raise CorpusError("no text to index")

@@ -604,11 +604,6 @@ def test_a_newline_in_a_file_name_forges_no_output_line(tmp_path: Path):
     assert not any(line.startswith("warning: forged") for line in lines), lines
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="front-matter titles are not cleaned: bot/markdown.py should pass the title through _clean "
-    "(bidi controls out) and collapse its whitespace (newlines)",
-)
 def test_a_title_with_a_newline_or_a_bidi_override_reaches_answers_as_one_plain_line(tmp_path: Path):
     from click.testing import CliRunner
 
