@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import Answer, Citation
-from bot.chat import ChatSession, Turn, example_questions
+from bot.chat import MAX_TURNS, ChatSession, Turn, example_questions
 from bot.errors import BotError
 from bot.matrix import rating_level
 
@@ -432,18 +432,19 @@ class Conversation:
     asked: list[tuple[str, bool]] = field(default_factory=list)  # each question as typed; answered or not
     messages: list[dict[str, Any]] = field(default_factory=list)  # the chat as last shown
     run: int = 0  # bumped by each question and by Stop: an answer finishing under an older number was stopped
+    dropped: int = 0  # answered turns forgotten to keep the conversation bounded (turn numbers go on from them)
     url_of: Callable[[str], str] | None = None  # a document's page on the corpus' site, if it has one
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def sources_html(self) -> str:
         """Every recent answer's sources, newest first; only the newest open."""
-        turns = list(enumerate(self.session.history, 1))[-MAX_SOURCE_TURNS:]
+        turns = list(enumerate(self.session.history, self.dropped + 1))[-MAX_SOURCE_TURNS:]
         parts = []
         for n, turn in reversed(turns):
-            scope = self.scopes[n - 1] if n - 1 < len(self.scopes) else ()
+            scope = self.scopes[n - 1 - self.dropped] if n - 1 - self.dropped < len(self.scopes) else ()
             inner = render_answer_sources(turn.answer, n, scope, self.url_of)
-            opened = " open" if n == len(self.session.history) else ""
+            opened = " open" if n == self.dropped + len(self.session.history) else ""
             parts.append(
                 f'<details class="turn-sources" id="turn-{n}"{opened}><summary>Q{n}: '
                 f"{html.escape(plain(turn.question[:120]))}</summary>{inner}</details>"
@@ -454,6 +455,21 @@ class Conversation:
         first = plain(self.asked[0][0]) if self.asked else "(no question yet)"
         first = " ".join(first.split())
         return f"{self.started:%Y-%m-%d %H:%M} — {first[:60]}{'…' if len(first) > 60 else ''}"
+
+    def trim(self, limit: int = MAX_TURNS) -> None:
+        """Keep the last ``limit`` questions, with their answers, filters and messages
+        (the library session keeps as many turns): a conversation's memory is bounded."""
+        extra = len(self.asked) - limit
+        if extra <= 0:
+            return
+        self.messages = self.messages[chat_index_of_question(self.messages, extra) :]
+        self.asked = self.asked[extra:]
+        kept = sum(ok for _, ok in self.asked)
+        gone = len(self.scopes) - kept
+        if gone > 0:
+            self.dropped += gone
+            del self.scopes[:gone]
+        del self.session.history[: max(0, len(self.session.history) - kept)]
 
     def rewind(self, questions: int) -> None:
         """Forget every question from the ``questions``-th on (0: all), with its answer."""
@@ -542,15 +558,7 @@ class LoginGuard:
         if wait > 0:
             await _reply(send, 429, {"detail": f"Too many failed logins: try again in {int(wait) + 1} s."})
             return
-        replayed = False
         status = 0
-
-        async def replay() -> dict[str, Any]:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
         async def watch(message: dict[str, Any]) -> None:
             nonlocal status
@@ -558,11 +566,26 @@ class LoginGuard:
                 status = message["status"]
             await send(message)
 
-        await self.app(scope, replay, watch)
+        await self.app(scope, _replaying(body, receive), watch)
         if status in (200, 400):  # success, or Gradio's "Incorrect credentials"
             self.throttle.record(key, ok=status == 200)
         if status == 400:
             await asyncio.sleep(0.2)
+
+
+def _replaying(body: bytes | bytearray, receive: Any) -> Any:
+    """An ASGI ``receive`` that hands the app a request body already read, then
+    goes on with the real one (for the disconnect message)."""
+    replayed = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+    return replay
 
 
 async def _reply(send: Any, status: int, data: dict[str, Any]) -> None:
@@ -618,7 +641,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         session = convo.session
         scope = list(scope or [])
         scope_titles = tuple(plain(titles.get(d, d)) for d in scope)
-        history = list(history or [])
+        history = list(convo.messages if convo.asked else history or [])  # the server's own copy, not what is sent
         history.append({"role": "user", "content": md_text(message)})
         history.append({"role": "assistant", "content": "…"})
         convo.asked.append((message, False))
@@ -626,7 +649,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         convo.run += 1
         run = convo.run
         yield "", history, gr.skip(), convo  # the box is cleared once; what is typed from now on stays
-        turn = len(session.history) + 1
+        turn = convo.dropped + len(session.history) + 1
         try:
             for partial, answer in session.stream(message, doc_ids=scope or None):
                 if convo.run != run:  # Stop was pressed while the answer was being made
@@ -637,6 +660,8 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
                     convo.scopes.append(scope_titles)
                     convo.asked[-1] = (message, True)
                     history[-1] = {"role": "assistant", "content": chat_message(answer, turn, scope_titles)}
+                    convo.trim()
+                    history = convo.messages
                     yield gr.skip(), history, convo.sources_html(), convo
                 elif session.llm is not None:  # only a language model is still writing; a grounded answer shows at once
                     history[-1] = {"role": "assistant", "content": link_markers(safe_markdown(partial), turn)}
@@ -653,7 +678,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         convo.rewind(question)
-        history = list(history or [])[: chat_index_of_question(history or [], question)]
+        history = list(convo.messages)[: chat_index_of_question(convo.messages, question)]
         convo.messages = history
         yield from respond(text, history, convo, scope)
 
@@ -672,7 +697,7 @@ def build_app(index_dir: str | os.PathLike[str] | None = None, chroma_url: str |
         yield from ask_again(question, unescape_md(str(evt.value)), history, convo, scope)
 
     def stopped(history: list[dict[str, Any]], convo: Conversation | None) -> list[dict[str, Any]]:
-        history = list(history or [])
+        history = list(convo.messages if convo is not None and convo.asked else history or [])
         if history and history[-1].get("role") == "assistant" and message_text(history[-1]).strip() == "…":
             history[-1] = {"role": "assistant", "content": "*Stopped.*"}
         if convo is not None:
@@ -972,16 +997,7 @@ class CutLongInputs:
         del read
         headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
         scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
-        replayed = False
-
-        async def replay() -> dict[str, Any]:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, _replaying(body, receive), send)
 
 
 async def _read_body(receive: Any) -> bytearray | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,3 +67,17 @@ def index_pages(root: Path, pages: Mapping[str, str]) -> Path:
         (corpus / name).write_text(text)
     build_index(corpus, root / "index", embedder=FakeEmbedder())  # type: ignore[arg-type]
     return root / "index"
+
+
+def run_in_threads(target: Callable[[int], None], count: int, timeout: float) -> float:
+    """``target(0)`` … ``target(count - 1)`` run in threads at once; the seconds they took."""
+    import threading
+    import time
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return time.perf_counter() - started

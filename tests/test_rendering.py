@@ -180,3 +180,25 @@ def test_the_map_has_the_profiles_dimensions_as_columns_and_a_cell_its_note_and_
     assert text.endswith("Source: Widget \\<Safety\\> › Evaluation Summary (widgets.md)")
     assert _cell_details(matrix, 0, 3)[1] is None and _cell_details(matrix, 1, 1)[1] is None
     assert md_text("- a\n1. b | c") == "\\- a\n1\\. b \\| c"
+
+
+def test_a_browser_conversation_keeps_its_last_questions_and_numbers_turns_on(tmp_path):
+    """Issue 15 (memory): a conversation's questions, filters, messages and the library
+    session's turns stay bounded together; turn numbers go on past the forgotten ones."""
+    from bot.chat import MAX_TURNS, ChatSession
+    from bot.ui import Conversation
+    from tests.fakes import FakeEmbedder, index_pages
+
+    page = "---\ntitle: Widgets\n---\n\n## Evaluation Summary\n\n| Dimension | Assessment | Notes |\n|---|---|---|\n| Tractability | High | Easy |\n"
+    convo = Conversation(ChatSession(index_pages(tmp_path, {"widgets.md": page}), embedder=FakeEmbedder()))  # type: ignore[arg-type]
+    for n in range(MAX_TURNS + 7):
+        question = f"how tractable are widgets? ({n})"
+        convo.session.ask(question)
+        convo.asked.append((question, True))
+        convo.scopes.append(())
+        convo.messages += [{"role": "user", "content": question}, {"role": "assistant", "content": "High"}]
+        convo.trim()
+    assert len(convo.asked) == len(convo.scopes) == len(convo.session.history) == MAX_TURNS
+    assert len(convo.messages) == 2 * MAX_TURNS and convo.messages[0]["content"].endswith("(7)")
+    assert convo.dropped == 7
+    assert f'id="turn-{MAX_TURNS + 7}" open' in convo.sources_html() and 'id="turn-7"' not in convo.sources_html()

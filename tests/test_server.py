@@ -16,6 +16,7 @@ import pytest
 from bot.config import auth
 from bot.ui import is_loopback
 from tests.conftest import free_port, serving
+from tests.fakes import run_in_threads
 
 APPROACHES = [
     ("AI control", "AI Control"),
@@ -63,13 +64,7 @@ def test_thirty_concurrent_clients_keep_their_own_follow_ups(server: str):
                     if expect not in sources.split("\n[2]")[0]:
                         errors.append(f"client {i}: {question!r} after {name!r}: {sources[:160]!r}")
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=600)
-    elapsed = time.perf_counter() - started
+    elapsed = run_in_threads(run, clients, timeout=600)
     assert errors == [], "\n".join(errors[:10]) + f"\n… {len(errors)} errors"
     assert len(latencies) == clients * questions_each
     p95 = sorted(latencies)[int(0.95 * (len(latencies) - 1))]
@@ -113,17 +108,8 @@ def test_a_wrong_password_is_refused(shipped_index: Path):
     try:
         base = f"http://127.0.0.1:{port}"
 
-        def login(password: str) -> int:
-            data = f"username=alice&password={password}".encode()
-            request = urllib.request.Request(f"{base}/login", data=data, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    return response.status
-            except urllib.error.HTTPError as err:
-                return err.code
-
-        assert login("wrong") in (400, 401, 403)
-        assert login("s3cret") == 200
+        assert login(port, "wrong") in (400, 401, 403)
+        assert login(port, "s3cret") == 200
         with pytest.raises(urllib.error.HTTPError):  # the API refuses an anonymous caller
             urllib.request.urlopen(f"{base}/gradio_api/info", timeout=10)
     finally:
@@ -138,22 +124,13 @@ def test_repeated_wrong_passwords_lock_the_user_out_for_a_while(shipped_index: P
     port = free_port()
     demo = serve(index_dir=shipped_index, port=port, auth=[("alice", "s3cret"), ("bob", "pw2")], block=False)
     try:
-        def login(password: str, user: str = "alice") -> int:
-            data = f"username={user}&password={password}".encode()
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/login", data=data, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    return response.status
-            except urllib.error.HTTPError as err:
-                return err.code
-
         for _ in range(LOGIN_FREE_FAILURES + 1):
-            assert login("guess") == 400
-        assert login("s3cret") == 429  # locked: the right password is refused too
-        assert [login("guess") for _ in range(50)].count(429) == 50  # a burst goes nowhere
-        assert login("pw2", user="bob") == 200
+            assert login(port, "guess") == 400
+        assert login(port, "s3cret") == 429  # locked: the right password is refused too
+        assert [login(port, "guess") for _ in range(50)].count(429) == 50  # a burst goes nowhere
+        assert login(port, "pw2", user="bob") == 200
         time.sleep(LOGIN_LOCK_SECONDS + 0.3)
-        assert login("s3cret") == 200
+        assert login(port, "s3cret") == 200
     finally:
         demo.close()
 
@@ -214,3 +191,14 @@ def test_outbound_connections_are_blocked_during_the_tests():
     with pytest.raises(Exception) as err:  # noqa: B017 - SocketBlockedError or an OSError
         socket.create_connection(("1.1.1.1", 443), timeout=3)
     assert "1.1.1.1" in str(err.value) or isinstance(err.value, OSError)
+
+
+def login(port: int, password: str, user: str = "alice") -> int:
+    """The HTTP status of a login attempt on the server at ``port``."""
+    data = f"username={user}&password={password}".encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/login", data=data, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code

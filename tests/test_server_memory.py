@@ -27,16 +27,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, free_port
-
-APPROACHES = [
-    ("AI control", "AI Control"),
-    ("RSPs", "Responsible Scaling Policies"),
-    ("watermarking", "Content Provenance & Watermarking"),
-    ("guaranteed safe AI", "Guaranteed Safe AI"),
-    ("model organisms", "Model Organisms of Misalignment"),
-    ("whistleblower protections", "Whistleblower Protections & Right to Warn"),
-    ("international coordination", "International Coordination"),
-]
+from tests.fakes import run_in_threads
+from tests.test_server import APPROACHES  # the shipped corpus' pages, as people name them
 
 #: The scale of the memory test (the issue's figures); BOT_TEST_QUESTIONS scales it down for a quick look.
 QUESTIONS = int(os.environ.get("BOT_TEST_QUESTIONS", "10000"))
@@ -190,13 +182,7 @@ def test_ten_thousand_questions_over_200_sessions_leave_the_server_rss_within_10
                     with lock:
                         errors.append(f"session {s}, turn {t}: {problem}")
 
-    threads = [threading.Thread(target=client, args=(c,)) for c in range(CLIENTS)]
-    clock = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=3600)
-    elapsed = time.perf_counter() - clock
+    elapsed = run_in_threads(client, CLIENTS, timeout=3600)
     time.sleep(1)
     after, peak = status(pid, "VmRSS"), status(pid, "VmHWM")
     figures = (
