@@ -199,6 +199,7 @@ class HybridRetriever:
         self.depth = depth
         self._vectors: dict[str, Any] = {}
         self._sims: dict[str, Any] = {}
+        self._bm25: dict[tuple[str, int, tuple[str, ...] | None], list[tuple[str, float]]] = {}
 
     def search(
         self,
@@ -258,7 +259,7 @@ class HybridRetriever:
             if headings:
                 rankings.append(self._heading_ranking(vector, allowed))
         only = [c.chunk_id for d in sorted(allowed) for c in catalog.document_chunks(d)] if allowed else None
-        lexical = self.index.lexical.search(query, depth, only)
+        lexical = self._lexical(query, depth, only)
         return [
             Ranking("dense", self._spread(nearest), tied=True),
             Ranking("lexical", self._spread(lexical), tied=True),
@@ -303,12 +304,19 @@ class HybridRetriever:
                     found = self.index.store.query(vector, min(self.depth, max(1, len(ids))), where)
                 lists[kind] = _documents_of(catalog, found)
         only = [c.chunk_id for d in sorted(allowed) for c in catalog.document_chunks(d)] if allowed else None
-        lists["lexical"] = _documents_of(catalog, self.index.lexical.search(query, self.depth, only))
+        lists["lexical"] = _documents_of(catalog, self._lexical(query, self.depth, only))
         scores: dict[str, float] = {}
         for kind, docs in lists.items():
             for rank, doc_id in enumerate(docs, start=1):
                 scores[doc_id] = scores.get(doc_id, 0.0) + ranking.DOCUMENT_WEIGHTS[kind] / (ranking.DOCUMENT_RRF_K + rank)
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+    def _lexical(self, query: str, depth: int, only: Sequence[str] | None) -> list[tuple[str, float]]:
+        """BM25 for ``query`` (once per retriever: the document and the chunk rankings share it)."""
+        key = (query, depth, tuple(only) if only is not None else None)
+        if key not in self._bm25:
+            self._bm25[key] = self.index.lexical.search(query, depth, only)
+        return self._bm25[key]
 
     def _similarities(self, query: str) -> Any:
         """The query's cosine similarity to every chunk (one exact scan per question)."""
