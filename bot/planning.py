@@ -207,7 +207,7 @@ def _fact_not_covered(plan: QueryPlan, hits: Sequence[Hit]) -> bool:
     evidence = " ".join(h.chunk.text for h in hits[:3])
     if any(name.lower() not in evidence.lower() for name in plan.names):
         return True
-    if plan.date and not is_date_evidence(evidence, year=plan.since):
+    if plan.date and not is_date_evidence(evidence):
         return True
     return plan.number and not has_count(evidence, exclude=plan.text)
 

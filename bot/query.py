@@ -79,7 +79,6 @@ class QueryPlan:
     fact: bool = False  # asks for a specific fact (a number, a date, a name)
     number: bool = False  # asks for a count or an amount
     date: bool = False  # asks for a date or a year
-    since: bool = False  # asks when something began ("when was it founded?"): a year answers it
     names: tuple[str, ...] = ()  # proper names and numbers in the question (not approach names)
     specifics: tuple[str, ...] = ()  # names, numbers and rare words the evidence must hold to answer
     weak: tuple[str, ...] = ()  # approaches named only by an everyday word ("oversight"): trust the search's
@@ -285,7 +284,6 @@ class QueryReader:
             fact=number or date or bool(_FACT_QUESTION.search(low)),
             number=number,
             date=date,
-            since=date and bool(_SINCE_QUESTION.search(low)),
             names=names,
             specifics=self.specifics(text, mentions, names),
             weak=weak,
@@ -434,10 +432,6 @@ _NUMBER_QUESTION = re.compile(
 )
 #: Questions after a date or a year: answerable only from evidence holding one.
 _DATE_QUESTION = re.compile(r"\b(?:(?:in )?(?:what|which) year|when (?:did|was|were|will)|(?:what|which|exact) (?:\w+ )?date)\b")
-#: Questions after when something began: a year is an answer.
-_SINCE_QUESTION = re.compile(
-    r"\b(?:found|start|begin|began|launch|establish|creat|form|set up|introduc|sign|pass|enact|enter)\w*|(?:what|which) year\b"
-)
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
 #: Questions after a specific fact the documents would have to state.
 _FACT_QUESTION = re.compile(
@@ -463,10 +457,8 @@ def _english() -> Any:
 
 
 
-def is_date_evidence(text: str, year: bool = False) -> bool:
-    """Whether ``text`` states a date (a month, a day), or with ``year`` a year too."""
-    if year and re.search(r"\b(?:19|20)\d\d\b", text):
-        return True
+def is_date_evidence(text: str) -> bool:
+    """Whether ``text`` states a date (a month, a day): a year alone does not answer "when"."""
     return re.search(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b", text, re.I) is not None
 
 

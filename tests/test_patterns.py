@@ -352,15 +352,3 @@ def test_a_capitalized_name_inside_a_sentence_is_never_corrected(made_up: Path):
     plan = reader.read("How much does the Inspectra project cost?")
     assert "Inspectra" in plan.text and "Inspectra" in plan.specifics
     assert reader.read("widgte safety tractability").text != "widgte safety tractability"  # typos still are
-
-
-def test_a_year_answers_when_something_began_but_not_other_date_questions():
-    from bot.query import is_date_evidence
-
-    pages = [Page("widget-safety", "Widget Safety")]
-    reader = QueryReader(pages, [Text("widget-safety", "Widget Safety is discussed here.")])
-    assert reader.read("When was the widget board founded?").since
-    assert not reader.read("When will widgets be banned?").since
-    assert is_date_evidence("The board was founded in 2019.", year=True)
-    assert not is_date_evidence("The board was founded in 2019.")
-    assert is_date_evidence("It met on March 3.")
