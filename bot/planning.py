@@ -222,8 +222,7 @@ def _lead_with_fact(retriever: HybridRetriever, rankings: Sequence[Ranking], pla
     found = next(stated, None)
     if found is None:
         return hits
-    top = max((h.score for h in hits), default=0.0) + 1e-3
-    return [replace(found, score=top)] + [h for h in hits if h.chunk.chunk_id != found.chunk.chunk_id]
+    return _first([found], hits)
 
 
 def _document_ranking(index: Index, documents: Sequence[tuple[str, float]]) -> Ranking:
@@ -317,13 +316,16 @@ def _pin(retriever: HybridRetriever, hits: list[Hit], pinned: Sequence[Chunk]) -
     for rank, hit in enumerate(hits):
         place.setdefault(hit.chunk.section, rank)
     pinned = sorted(pinned, key=lambda c: place.get(c.section, len(hits)))  # stable: page order within
-    top = max((h.score for h in hits), default=0.0) + 1e-3
     by_id = {h.chunk.chunk_id: h for h in hits}
-    first = [
-        Hit(c, top, by_id[c.chunk_id].dense if c.chunk_id in by_id else None, None, pinned=True) for c in pinned
-    ]
-    ids = {c.chunk_id for c in pinned}
-    return first + [h for h in hits if h.chunk.chunk_id not in ids]
+    first = [Hit(c, 0.0, by_id[c.chunk_id].dense if c.chunk_id in by_id else None, None, pinned=True) for c in pinned]
+    return _first(first, hits)
+
+
+def _first(leading: Sequence[Hit], hits: list[Hit]) -> list[Hit]:
+    """``leading`` ahead of the rest of ``hits``, scored just above the best of them."""
+    top = max((h.score for h in hits), default=0.0) + 1e-3
+    ids = {h.chunk.chunk_id for h in leading}
+    return [replace(h, score=top) for h in leading] + [h for h in hits if h.chunk.chunk_id not in ids]
 
 
 def _demote_reading_lists(hits: list[Hit]) -> list[Hit]:

@@ -3,8 +3,8 @@ documents and a deterministic fake embedder (fast tier: no model is loaded)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -285,17 +285,12 @@ def test_every_position_of_a_crux_is_given_in_a_comparison(gizmo: Path):
         assert position in answer.text
 
 
-@dataclass(frozen=True)
-class Page:
-    doc_id: str
-    title: str
+def Page(doc_id: str, title: str) -> SimpleNamespace:  # noqa: N802 - a made-up document, as QueryReader reads one
+    return SimpleNamespace(doc_id=doc_id, title=title)
 
 
-@dataclass(frozen=True)
-class Text:
-    doc_id: str
-    body: str
-    section: str = "Overview"
+def Text(doc_id: str, body: str) -> SimpleNamespace:  # noqa: N802 - a made-up chunk of it
+    return SimpleNamespace(doc_id=doc_id, body=body, section="Overview")
 
 
 def test_a_pages_full_title_names_it_beside_pages_whose_titles_hold_it_but_the_search_must_agree():
