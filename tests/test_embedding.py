@@ -42,6 +42,10 @@ def test_onnx_and_torch_backends_agree(tmp_path: Path, monkeypatch: pytest.Monke
     # one at a time (no padding) gives the same rows as the padded batch
     single = np.vstack([onnx.encode([t], False) for t in TEXTS])
     assert np.abs(single - a).max() < 1e-4
+    # a bulk run (indexing) has a session of its own: its rows match a question's
+    bulk = onnx.encode(TEXTS * 10, False)
+    assert onnx.session(bulk=True) is not onnx.session(bulk=False)
+    assert np.abs(bulk[: len(TEXTS)] - a).max() < 1e-4
 
     mtime = exported[0].stat().st_mtime_ns
     _load_model(model, "onnx")
