@@ -83,7 +83,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         missing = _not_covered(plan, hits)
     led_by_fact = False
     if plan.fact and not missing and not structured and not weak and _fact_not_covered(plan, hits[:1]):
-        hits = _lead_with_fact(retriever, rankings, plan, hits)  # the fact leads, even from the introduction
+        hits = _lead_with_fact(retriever, rankings, plan, hits, approaches)  # the fact leads, even from the introduction
         led_by_fact = not _fact_not_covered(plan, hits[:1])
     if missing or (not structured and (weak or _fact_not_covered(plan, hits))):
         return _decline(index, question, query, () if weak else missing, documents)
@@ -207,22 +207,42 @@ def _fact_not_covered(plan: QueryPlan, hits: Sequence[Hit]) -> bool:
     evidence = " ".join(h.chunk.text for h in hits[:3])
     if any(name.lower() not in evidence.lower() for name in plan.names):
         return True
-    if plan.date and not is_date_evidence(evidence):
+    if plan.date and not is_date_evidence(evidence, began=plan.since):
         return True
     return plan.number and not has_count(evidence, exclude=plan.text)
 
 
-def _lead_with_fact(retriever: HybridRetriever, rankings: Sequence[Ranking], plan: QueryPlan, hits: list[Hit]) -> list[Hit]:
+def _lead_with_fact(
+    retriever: HybridRetriever, rankings: Sequence[Ranking], plan: QueryPlan, hits: list[Hit], named: Sequence[str]
+) -> list[Hit]:
     """The hits led by the best-fused chunk that states the fact the question is
     after (a date, a number, the names it asks about), when the best hit lacks
     it but a chunk a little further down the same ranking, as similar to the
-    question as an answer must be, has it."""
+    question as an answer must be, has it. On a page the question names, less
+    similarity will do, and the page's opening passages (where a page says
+    what its subject is, when it began, where it is) are looked at last."""
     deeper = retriever.fuse(rankings, ranking.FACT_DEPTH, expand_tables=False)
-    stated = (h for h in deeper if (h.dense or 0.0) >= ranking.MIN_SIMILARITY and not _fact_not_covered(plan, [h]))
+    if named:
+        deeper += _openings(retriever, plan, named, {h.chunk.chunk_id for h in deeper})
+    least = ranking.MIN_SIMILARITY_NAMED if named else ranking.MIN_SIMILARITY
+    stated = (h for h in deeper if (h.dense or 0.0) >= least and not _fact_not_covered(plan, [h]))
     found = next(stated, None)
     if found is None:
         return hits
     return _first([found], hits)
+
+
+def _openings(retriever: HybridRetriever, plan: QueryPlan, doc_ids: Sequence[str], seen: set[str]) -> list[Hit]:
+    """The passages of each page's first section (not in ``seen``), as hits with their similarity."""
+    catalog = retriever.index.catalog
+    out: list[Hit] = []
+    for doc_id in doc_ids:
+        chunks = catalog.document_chunks(doc_id)
+        first = chunks[0].section if chunks else None
+        ids = [c.chunk_id for c in chunks if c.section == first and c.kind == "passage" and c.chunk_id not in seen]
+        for chunk_id, similarity in retriever.index.vectors.search(retriever.vector(plan.search_text), ids, len(ids)):
+            out.append(Hit(catalog.chunks[chunk_id], 0.0, similarity, None))
+    return out
 
 
 def _document_ranking(index: Index, documents: Sequence[tuple[str, float]]) -> Ranking:

@@ -79,6 +79,7 @@ class QueryPlan:
     fact: bool = False  # asks for a specific fact (a number, a date, a name)
     number: bool = False  # asks for a count or an amount
     date: bool = False  # asks for a date or a year
+    since: bool = False  # asks when something began ("when was it founded?")
     names: tuple[str, ...] = ()  # proper names and numbers in the question (not approach names)
     specifics: tuple[str, ...] = ()  # names, numbers and rare words the evidence must hold to answer
     weak: tuple[str, ...] = ()  # approaches named only by an everyday word ("oversight"): trust the search's
@@ -113,14 +114,17 @@ class QueryReader:
         self._stem = stem
         docs = list(documents)
         candidates: dict[str, str] = {}  # single-word alias stem -> doc_id
+        surface: dict[str, str] = {}  # single-word stem -> the word, as its page's title has it
         names: list[tuple[tuple[str, ...], str, bool]] = []  # (stems, doc_id, whether the page's full name)
         for doc in docs:
-            given = tuple(getattr(doc, "aliases", ()) or ())
+            given = tuple(getattr(doc, "aliases", ()) or ()) + _subject(getattr(doc, "description", "") or "")
             for alias in _aliases(doc.doc_id, doc.title, given):
                 key = tuple(stem(w) for w in _words(alias))
                 full = alias == doc.title or alias in given
                 if len(key) == 1 and not full:
                     candidates[key[0]] = doc.doc_id if candidates.get(key[0], doc.doc_id) == doc.doc_id else ""
+                    if alias.lower() in _words(doc.title) and len(alias) > 3:
+                        surface.setdefault(key[0], alias.lower())
                 elif key:
                     names.append((key, doc.doc_id, full))
         # One pass over the texts: the vocabulary, and where each candidate word is used.
@@ -165,7 +169,13 @@ class QueryReader:
             share = counts.get(doc_id, 0)
             if doc_id and (total == 0 or (share >= max(counts.values()) and share / total >= ranking.ALIAS_OWN_SHARE)):
                 self.aliases.setdefault((word,), doc_id)
+            elif doc_id and word in surface and (word,) not in self.aliases and _english().unknown([surface[word]]):
+                # a coined name ("DeepMind" of "Google DeepMind") that other pages use a lot
+                # still names its page, as a contested name the search must confirm
+                self.aliases[(word,)] = doc_id
+                self._contested.add((word,))
         self.titles = {d.doc_id: d.title for d in docs}
+        self._longest = max((len(key) for key in self.aliases), default=1)
         self._alias_words = {w for key in self.aliases for w in key}
         # candidates for fuzzy name matching, by first and by last letter (a typo rarely changes both)
         self._alias_by_end: dict[str, set[str]] = {}
@@ -284,6 +294,7 @@ class QueryReader:
             fact=number or date or bool(_FACT_QUESTION.search(low)),
             number=number,
             date=date,
+            since=date and bool(_SINCE_QUESTION.search(low)),
             names=names,
             specifics=self.specifics(text, mentions, names),
             weak=weak,
@@ -305,7 +316,7 @@ class QueryReader:
         stems = [self._stem(w) for w in words]
         taken = [False] * len(words)
         found: list[Mention] = []
-        for size in range(4, 0, -1):
+        for size in range(self._longest, 0, -1):
             for start in range(0, len(words) - size + 1):
                 if any(taken[start : start + size]):
                     continue
@@ -432,6 +443,14 @@ _NUMBER_QUESTION = re.compile(
 )
 #: Questions after a date or a year: answerable only from evidence holding one.
 _DATE_QUESTION = re.compile(r"\b(?:(?:in )?(?:what|which) year|when (?:did|was|were|will)|(?:what|which|exact) (?:\w+ )?date)\b")
+#: Questions after when something began.
+_SINCE_QUESTION = re.compile(r"\b(?:found|start|begin|began|launch|establish|creat|form|set up)\w*")
+#: A year told as the time something began ("founded in 2022", "launched in March 2023").
+_BEGAN_IN = re.compile(
+    r"\b(?:found|establish|start|launch|creat|form|set up|began|begun|incorporat|spun out|spin out)\w*"
+    r"\W+(?:\w+\W+){0,4}?(?:19|20)\d\d\b",
+    re.I,
+)
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
 #: Questions after a specific fact the documents would have to state.
 _FACT_QUESTION = re.compile(
@@ -457,8 +476,12 @@ def _english() -> Any:
 
 
 
-def is_date_evidence(text: str) -> bool:
-    """Whether ``text`` states a date (a month, a day): a year alone does not answer "when"."""
+def is_date_evidence(text: str, began: bool = False) -> bool:
+    """Whether ``text`` states a date (a month, a day): a year alone does not answer
+    "when", unless (``began``) the question asks when something began and the text
+    tells a year as the time something began."""
+    if began and _BEGAN_IN.search(text):
+        return True
     return re.search(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b", text, re.I) is not None
 
 
@@ -481,6 +504,19 @@ def cue_matches(cues: Sequence[str], section: str) -> bool:
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
+
+
+#: A description that opens by naming its subject: "The Centre for the Governance of AI is …".
+_SUBJECT = re.compile(
+    r"^(?:The\s+)?([A-Z][\w'’.-]*(?:\s+(?:(?:of|for|the|and|on|in|to|de)\s+)*[A-Z0-9][\w'’.-]*){2,7})"
+    r"\s+(?:\([^)]*\)\s+)?(?:is|was|are|were)\b"
+)
+
+
+def _subject(description: str) -> tuple[str, ...]:
+    """The full name (three capitalized words or more) a page's description opens with, if any."""
+    match = _SUBJECT.match(description)
+    return (match.group(1),) if match else ()
 
 
 def _aliases(doc_id: str, title: str, extra: Iterable[str]) -> list[str]:

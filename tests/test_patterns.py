@@ -347,3 +347,69 @@ def test_a_capitalized_name_inside_a_sentence_is_never_corrected(made_up: Path):
     plan = reader.read("How much does the Inspectra project cost?")
     assert "Inspectra" in plan.text and "Inspectra" in plan.specifics
     assert reader.read("widgte safety tractability").text != "widgte safety tractability"  # typos still are
+
+
+def test_a_long_full_name_a_coined_title_word_and_a_descriptions_subject_name_their_pages():
+    pages = [
+        Page("orgs/chai", "CHAI (Center for Human-Compatible Widgets)"),
+        Page("labs/deepmind", "Google DeepMind"),
+        SimpleNamespace(
+            doc_id="orgs/wgov", title="WidGov", description="The Centre for the Governance of Widgets is a policy institute."
+        ),
+        Page("labs/acme", "Acme Labs"),
+    ]
+    # the coined word is everywhere, so it names its page only as a contested name the search confirms
+    texts = [Text(p.doc_id, f"{p.title} is discussed here; DeepMind is mentioned.") for p in pages]
+    reader = QueryReader(pages, texts * 3)
+    assert reader.read("What does Berkeley's Center for Human-Compatible Widgets do?").approaches == ("orgs/chai",)
+    plan = reader.read("When was DeepMind started?")
+    assert plan.approaches == ("labs/deepmind",) and "labs/deepmind" in plan.weak
+    assert reader.read("Who funds the Centre for the Governance of Widgets?").approaches == ("orgs/wgov",)
+    assert reader.read("Does the question about making gadgets name any page?").approaches == ()
+
+
+ACME = """---
+title: Acme Labs
+---
+
+## Overview
+
+Acme Labs is a widget organization in Lisbon, founded in 2019 by former inspectors.
+
+""" + "".join(
+    f"## Site {n}\n\nWhere it is based, Acme Labs is known for testing what did start at site {n}.\n\n" for n in range(30)
+) + """## Publications
+
+Acme Labs published its first widget audit report in 2021.
+"""
+
+
+@pytest.fixture(scope="module")
+def acme(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return index_pages(tmp_path_factory.mktemp("acme"), {"acme-labs.md": ACME, "widget-safety.md": WIDGETS})
+
+
+def test_when_a_named_page_began_is_answered_from_its_opening(acme: Path):
+    answer = session(acme).ask("Where is Acme Labs based, when did it start, and what is it known for testing?")
+    assert not answer.abstained
+    assert "founded in 2019" in answer.text.split("\n\n")[0]
+
+
+def test_a_year_answers_only_when_something_began(acme: Path):
+    # a year of something else is not a date the question asks for
+    assert session(acme).ask("When did Acme Labs publish its first widget audit report?").abstained
+
+
+def test_a_fact_about_a_named_page_is_looked_for_in_its_opening_when_the_ranking_lacks_it(acme: Path):
+    from bot.planning import _lead_with_fact
+    from bot.retrieval import Ranking
+
+    index = index_of(acme)
+    question = "When did Acme Labs start?"
+    plan = index.reader.read(question)
+    retriever = HybridRetriever(index)
+    sites = [c for c in index.catalog.document_chunks("acme-labs") if c.section.startswith("Site")]
+    hits = retriever.fuse([Ranking("dense", [(c.chunk_id, 0.9) for c in sites])], 8)  # the opening is in no list
+    led = _lead_with_fact(retriever, [Ranking("dense", [(c.chunk_id, 0.9) for c in sites])], plan, hits, ["acme-labs"])
+    assert "founded in 2019" in led[0].chunk.text
+    assert _lead_with_fact(retriever, [Ranking("dense", [(c.chunk_id, 0.9) for c in sites])], plan, hits, []) == hits
