@@ -116,7 +116,10 @@ class QueryReader:
         candidates: dict[str, str] = {}  # single-word alias stem -> doc_id
         surface: dict[str, str] = {}  # single-word stem -> the word, as its page's title has it
         names: list[tuple[tuple[str, ...], str, bool]] = []  # (stems, doc_id, whether the page's full name)
+        hubs = _hubs(d.doc_id for d in docs)
         for doc in docs:
+            if doc.doc_id in hubs:
+                continue  # a folder's opening page: its title names a category, which no question names
             given = tuple(getattr(doc, "aliases", ()) or ()) + _subject(getattr(doc, "description", "") or "")
             for alias in _aliases(doc.doc_id, doc.title, given):
                 key = tuple(stem(w) for w in _words(alias))
@@ -500,6 +503,19 @@ def cue_matches(cues: Sequence[str], section: str) -> bool:
     """Whether a section heading is one the question's cues point at."""
     heading = section.split(PATH_SEP)[-1]
     return any(re.search(c, heading, re.I) for c in cues)
+
+
+#: The page a folder opens with, by the usual file names.
+_FOLDER_PAGES = ("index", "readme", "_index")
+
+
+def _hubs(doc_ids: Iterable[str]) -> set[str]:
+    """The pages that open a folder holding other pages ("labs/index" beside "labs/openai"):
+    their titles name a category ("AI Labs"), not a subject a question asks about."""
+    ids = list(doc_ids)
+    folders = {d.rsplit("/", 1)[0] for d in ids if "/" in d and d.rsplit("/", 1)[1].lower() not in _FOLDER_PAGES}
+    folders |= {f.rsplit("/", n)[0] for f in list(folders) for n in range(1, f.count("/") + 1)}
+    return {d for d in ids if "/" in d and d.rsplit("/", 1)[1].lower() in _FOLDER_PAGES and d.rsplit("/", 1)[0] in folders}
 
 
 def _words(text: str) -> list[str]:

@@ -413,3 +413,16 @@ def test_a_fact_about_a_named_page_is_looked_for_in_its_opening_when_the_ranking
     led = _lead_with_fact(retriever, [Ranking("dense", [(c.chunk_id, 0.9) for c in sites])], plan, hits, ["acme-labs"])
     assert "founded in 2019" in led[0].chunk.text
     assert _lead_with_fact(retriever, [Ranking("dense", [(c.chunk_id, 0.9) for c in sites])], plan, hits, []) == hits
+
+
+def test_a_folders_opening_page_is_not_named_by_its_category_title():
+    pages = [
+        Page("orgs/labs/index", "AI Labs"),
+        Page("orgs/labs/acme", "Acme"),
+        Page("skills/index", "Capabilities"),
+        Page("skills/reasoning/chains", "Reasoning Chains"),
+        Page("index", "Widget Wiki"),  # a corpus' own opening page, beside no folder of its own
+    ]
+    reader = QueryReader(pages, [Text(p.doc_id, f"{p.title} is discussed here.") for p in pages])
+    assert reader.read("Which AI labs have capabilities like Acme's?").approaches == ("orgs/labs/acme",)
+    assert reader.read("What does the Widget Wiki cover?").approaches == ("index",)
