@@ -301,7 +301,7 @@ class QueryReader:
             names=names,
             specifics=self.specifics(text, mentions, names),
             weak=weak,
-            contrast=bool(_CONTRAST.search(low)),
+            contrast=bool(_CONTRAST.search(low) or (_EACH.search(low) and _JOINED.search(low))),
             text=text,
             approaches=approaches,
             dimensions=dimensions,
@@ -464,6 +464,9 @@ _FACT_QUESTION = re.compile(
 _CONTRAST = re.compile(
     r"\b(?:vs\.?|versus|compar\w*|differ(?:s|ence|ences)?\b|(?:how|in what way) (?:do|does) \w+(?: \w+)? and \w+)"
 )
+#: "each", "both", "the two": a comparison when the question joins two things ("X and Y", "X or Y").
+_EACH = re.compile(r"\b(?:each|both|the two|either)\b")
+_JOINED = re.compile(r"\b(?:and|or)\b|\bvs\b")
 _COMMON_ACRONYMS = {"AI", "AIS", "AGI", "ASI", "LLM", "LLMS", "ML", "I"}
 
 

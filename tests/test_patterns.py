@@ -426,3 +426,12 @@ def test_a_folders_opening_page_is_not_named_by_its_category_title():
     reader = QueryReader(pages, [Text(p.doc_id, f"{p.title} is discussed here.") for p in pages])
     assert reader.read("Which AI labs have capabilities like Acme's?").approaches == ("orgs/labs/acme",)
     assert reader.read("What does the Widget Wiki cover?").approaches == ("index",)
+
+
+def test_each_or_both_joining_two_things_asks_for_a_comparison(made_up: Path):
+    reader = index_of(made_up).reader
+    assert reader.read("How could recall orders and monitor sampling each fail?").contrast
+    assert reader.read("Are inspections or monitors both too cheap?").contrast
+    assert not reader.read("What does each crux say?").contrast
+    answer = session(made_up).ask("How could recall orders and monitor sampling each fail?")
+    assert {c.doc_id for c in answer.citations} >= {"widget-safety", "gadget-oversight"}
