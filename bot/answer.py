@@ -233,7 +233,7 @@ def _related(groups: list[_Group]) -> list[_Group]:
     main = groups[0]
     if any(h.pinned for h in main.hits):  # asked for by structure: all of it, and nothing else
         return [g for g in groups[1:] if any(h.pinned for h in g.hits)][:ranking.MAX_PINNED_GROUPS]
-    picked = [g for g in groups[1:] if g.best >= ranking.RELATED_SHARE * main.best and g.dense >= main.dense]
+    picked = [g for g in groups[1:] if g.best >= ranking.RELATED_SHARE * main.best and g.dense >= main.dense - ranking.RELATED_DENSE_SLACK]
     return picked[:ranking.MAX_RELATED]
 
 

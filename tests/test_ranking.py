@@ -88,3 +88,14 @@ def test_the_document_ranking_puts_the_page_that_matches_first(index: Index):
 def test_the_document_ranking_stays_within_the_allowed_pages(index: Index):
     documents = HybridRetriever(index).documents("factory audits", doc_ids={"gadget-oversight", "interpretability-tools"})
     assert documents and {d for d, _ in documents} <= {"gadget-oversight", "interpretability-tools"}
+
+
+def test_a_second_section_nearly_as_similar_is_shown_and_a_less_similar_one_is_not(index: Index):
+    from bot.answer import compose
+    from bot.retrieval import Hit
+
+    chunks = index.catalog.sections("widget-safety")
+    main, second = chunks["Key Mechanisms"][0], chunks["Evaluation Summary"][0]
+    for dense, shown in ((0.60 - ranking.RELATED_DENSE_SLACK / 2, True), (0.60 - ranking.RELATED_DENSE_SLACK * 2, False)):
+        answer = compose("q", [Hit(main, 1.0, 0.60, None), Hit(second, 0.95, dense, None)])
+        assert ("Evaluation Summary" in answer.text) is shown
