@@ -90,7 +90,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     hits = _pin(retriever, hits, pinned)
     if not led_by_fact and (not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section):
         hits = _demote_overview(hits)
-    return compose(question, _demote_reading_lists(hits), query=query)
+    return compose(question, _demote_reading_lists(index, plan, hits), query=query)
 
 
 def _quoted_heading(
@@ -348,12 +348,15 @@ def _first(leading: Sequence[Hit], hits: list[Hit]) -> list[Hit]:
     return [replace(h, score=top) for h in leading] + [h for h in hits if h.chunk.chunk_id not in ids]
 
 
-def _demote_reading_lists(hits: list[Hit]) -> list[Hit]:
-    """A passage that is mostly a list of works cited ("Sources", "Further
-    reading") points elsewhere; it answers nothing itself: put it last."""
+def _demote_reading_lists(index: Index, plan: QueryPlan, hits: list[Hit]) -> list[Hit]:
+    """A passage that is mostly a list of works cited, or a section the profile
+    shows last unless asked for ("Sources", "Further reading", as prose or as a
+    table of titles), points elsewhere; it answers little itself: put it last."""
 
     def listing(hit: Hit) -> bool:
         chunk = hit.chunk
+        if index.reader.shown_last(chunk.section, plan.section):
+            return True
         linked = sum(len(title) for title, _ in chunk.refs)
         return chunk.table is None and len(chunk.refs) >= ranking.READING_LIST_REFS and linked >= ranking.READING_LIST_SHARE * len(chunk.body)
 

@@ -102,6 +102,7 @@ class QueryReader:
         self._dimensions = _alternation({str(d["name"]): d.get("asked") or [] for d in profile.rating_dimensions})
         self._sections = _alternation({k: v.get("asked") or [] for k, v in profile.sections.items()})
         self._section_titles = {k: re.compile(str(v.get("heading") or "(?!)"), re.I) for k, v in profile.sections.items()}
+        self._last = tuple(k for k, v in profile.sections.items() if v.get("last"))
         self._cues = tuple((re.compile(str(c["asked"]), re.I), str(c["heading"])) for c in profile.heading_cues)
         self._yielding = {
             str(d["name"]): (tuple(d["yields_to"]), re.compile(str(d.get("explicit") or "(?!)"), re.I))
@@ -229,6 +230,14 @@ class QueryReader:
         """Whether a section heading is the standard section ``key`` ("who")."""
         pattern = self._section_titles.get(key)
         return bool(pattern and pattern.search(section.split(PATH_SEP)[-1]))
+
+    def shown_last(self, section: str, asked: str | None) -> bool:
+        """Whether a section (or one it sits in) is a standard section the profile
+        puts after all others (``last``: a list of sources) and the question does not ask for it."""
+        return any(
+            key != asked and any(self._section_titles[key].search(part) for part in section.split(PATH_SEP))
+            for key in self._last
+        )
 
     def known(self, word: str) -> bool:
         """Whether the corpus uses ``word`` (or a word of its stem, or one it abbreviates or misspells)."""

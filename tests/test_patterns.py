@@ -435,3 +435,28 @@ def test_each_or_both_joining_two_things_asks_for_a_comparison(made_up: Path):
     assert not reader.read("What does each crux say?").contrast
     answer = session(made_up).ask("How could recall orders and monitor sampling each fail?")
     assert {c.doc_id for c in answer.citations} >= {"widget-safety", "gadget-oversight"}
+
+
+SOURCED = """---
+title: Widget Audits
+---
+
+## How Audits Work
+
+Inspectors sample each widget batch and test it against the standard.
+
+## Key Sources and References
+
+| Source | Description |
+|--------|-------------|
+| How Inspectors Sample Each Widget Batch | How do inspectors sample each widget batch: the standard |
+| Sampling Each Widget Batch | How inspectors sample each widget batch, a handbook |
+"""
+
+
+def test_a_table_of_sources_comes_after_the_answer_unless_asked_for(tmp_path: Path):
+    index = index_pages(tmp_path, {"widget-audits.md": SOURCED})
+    answer = session(index).ask("How do inspectors sample each widget batch?")
+    assert answer.text.index("How Audits Work") < answer.text.find("Key Sources") or "Key Sources" not in answer.text
+    asked = session(index).ask("What sources on widget audits should I read?")
+    assert asked.text.startswith("**Widget Audits › Key Sources and References**")
