@@ -90,7 +90,8 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     hits = _pin(retriever, hits, pinned)
     if not led_by_fact and (not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section):
         hits = _demote_overview(hits)
-    return compose(question, _demote_reading_lists(index, plan, hits), query=query)
+    hits = _demote_reading_lists(index, plan, hits)
+    return compose(question, _with_counts(index, plan, hits), query=query)
 
 
 def _quoted_heading(
@@ -346,6 +347,25 @@ def _first(leading: Sequence[Hit], hits: list[Hit]) -> list[Hit]:
     top = max((h.score for h in hits), default=0.0) + 1e-3
     ids = {h.chunk.chunk_id for h in leading}
     return [replace(h, score=top) for h in leading] + [h for h in hits if h.chunk.chunk_id not in ids]
+
+
+def _with_counts(index: Index, plan: QueryPlan, hits: list[Hit]) -> list[Hit]:
+    """For a question after a number: the small tables of the answer's main
+    section, whole, when none of their rows was retrieved (the counts a
+    section's prose only comments on sit in its table)."""
+    if not plan.number or not hits:
+        return hits
+    main = hits[0].chunk
+    have = {h.chunk.chunk_id for h in hits}
+    extra: list[Hit] = []
+    tables = {c.table.table_id for c in index.catalog.sections(main.doc_id).get(main.section, ()) if c.table is not None}
+    for table_id in sorted(tables):
+        rows = index.catalog.table_rows(table_id)
+        if len(rows) > ranking.MAX_EXPANDED_ROWS or any(r.chunk_id in have for r in rows):
+            continue
+        if any(has_count(r.body) for r in rows):
+            extra += [Hit(r, hits[0].score, None, None, expanded=True) for r in rows]
+    return extra + hits
 
 
 def _demote_reading_lists(index: Index, plan: QueryPlan, hits: list[Hit]) -> list[Hit]:

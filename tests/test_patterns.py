@@ -460,3 +460,32 @@ def test_a_table_of_sources_comes_after_the_answer_unless_asked_for(tmp_path: Pa
     assert answer.text.index("How Audits Work") < answer.text.find("Key Sources") or "Key Sources" not in answer.text
     asked = session(index).ask("What sources on widget audits should I read?")
     assert asked.text.startswith("**Widget Audits › Key Sources and References**")
+
+
+COUNTED = """---
+title: Acme Registry
+---
+
+## Staffing
+
+| Region | Staff |
+|--------|-------|
+| North | 120 |
+| South | 85 |
+
+Observers say the number of people who inspect widgets is hard to pin down, as 3 in 4 work part time.
+
+""" + "".join(f"## Practice {c}\n\nWidget inspectors there, observers say, follow practice {c}.\n\n" for c in "ABCDEFGHIJKL")
+
+
+def test_a_question_after_a_number_gets_the_small_table_of_its_answers_section(tmp_path: Path):
+    from bot.planning import _with_counts
+    from bot.retrieval import Hit
+
+    index = Index.open(index_pages(tmp_path, {"acme-registry.md": COUNTED}), embedder=FAKE)  # type: ignore[arg-type]
+    prose = next(c for c in index.catalog.sections("acme-registry")["Staffing"] if c.kind == "passage")
+    hits = [Hit(prose, 1.0, 0.5, None)]  # the section's prose was retrieved, its table was not
+    asked = _with_counts(index, index.reader.read("How many people inspect widgets?"), hits)
+    assert len(asked) == 3 and "120" in asked[0].chunk.text + asked[1].chunk.text and "85" in asked[1].chunk.text
+    assert all(h.expanded for h in asked if h.chunk is not prose)
+    assert _with_counts(index, index.reader.read("Why is the number of inspectors hard to pin down?"), hits) == hits
