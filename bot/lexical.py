@@ -311,6 +311,18 @@ class Headings:
         return [(self.keys[j], float(sims[j])) for j in top]
 
 
+#: From this many chunks on, a question's similarity to every chunk is found in
+#: two stages: a projection of every vector on its PROJECTED_DIMENSIONS
+#: principal directions (fit when first needed: ~0.05 s at the wiki's 42k)
+#: picks the CANDIDATES most similar, and their similarity is then computed
+#: exactly; the rest keep the projected value. At 42k chunks this is 1.0 ms
+#: against 2.2 ms for the full scan, and 3 of the 9,000 top-60 places of the
+#: wiki's dev questions differ from it (all below rank 30, the depth searched).
+PROJECTED_FROM = 20_000
+PROJECTED_DIMENSIONS = 128
+CANDIDATES = 2_048
+
+
 class Vectors:
     """Every chunk's vector, in catalog order, kept beside the catalog.
 
@@ -330,6 +342,8 @@ class Vectors:
         self.matrix = np.asarray(matrix, dtype=np.float32).reshape(len(self.ids), -1) if self.ids else np.zeros((0, 1))
         self.row = {cid: i for i, cid in enumerate(self.ids)}
         self._rows: dict[int, tuple[Sequence[str], Any]] = {}  # rows of an id list (the catalog's, by kind)
+        self._projection: tuple[Any, Any] | None = None  # (directions, projected vectors), fit on first use
+        self._projecting = threading.Lock()
 
     def get(self, chunk_id: str) -> Any:
         i = self.row.get(chunk_id)
@@ -364,12 +378,32 @@ class Vectors:
         return self.top(self.similarities(vector), k)
 
     def similarities(self, vector: Any) -> Any:
-        """The cosine similarity of a normalized query vector to every chunk, in ``ids`` order."""
+        """The cosine similarity of a normalized query vector to every chunk, in
+        ``ids`` order: exact for the most similar (see :data:`PROJECTED_FROM`)."""
         import numpy as np
 
         if not self.ids:
             return np.zeros(0, dtype=np.float32)
-        return self.matrix @ np.asarray(vector, dtype=np.float32)
+        query = np.asarray(vector, dtype=np.float32)
+        if len(self.ids) < PROJECTED_FROM:
+            return self.matrix @ query
+        directions, projected = self._projected()
+        sims = projected @ (query @ directions)
+        candidates = np.sort(np.argpartition(-sims, CANDIDATES)[:CANDIDATES])
+        sims[candidates] = self.matrix[candidates] @ query
+        return sims
+
+    def _projected(self) -> tuple[Any, Any]:
+        """The principal directions of the vectors and every vector projected on them."""
+        import numpy as np
+
+        with self._projecting:
+            if self._projection is None:
+                matrix = np.asarray(self.matrix)
+                _, eigenvectors = np.linalg.eigh(matrix.T @ matrix)  # ascending: the last are the principal ones
+                directions = np.ascontiguousarray(eigenvectors[:, ::-1][:, :PROJECTED_DIMENSIONS], dtype=np.float32)
+                self._projection = (directions, np.ascontiguousarray(matrix @ directions))
+            return self._projection
 
     def top(self, sims: Any, k: int, among: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """The ``k`` best of precomputed similarities (among these chunk ids, when given)."""

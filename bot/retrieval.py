@@ -32,11 +32,12 @@ LOCAL_DOCS = 8
 #: Tables whose missing rows are fetched when one row is retrieved.
 EXPANDED_KINDS = ("crux", "table")
 
-#: Up to this many chunks, the global dense search is an exact scan of the
-#: local vectors, one per question, serving both the chunk and the document
-#: rankings (under a millisecond at 10k chunks, a few at the wiki's 42k; a
-#: Chroma query is ~2 ms, and a question needs three); above it, or with a
-#: Chroma server, Chroma's HNSW index answers.
+#: Up to this many chunks, the global dense search is a scan of the local
+#: vectors, one per question, serving both the chunk and the document rankings
+#: (under a millisecond at 10k chunks; about one at the wiki's 42k, where it
+#: runs in two stages, see ``lexical.PROJECTED_FROM``; a Chroma query is
+#: ~1.5 ms, and a question needs three); above it, or with a Chroma server,
+#: Chroma's HNSW index answers.
 EXACT_UP_TO = 60_000
 
 

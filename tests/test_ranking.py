@@ -99,3 +99,25 @@ def test_a_second_section_nearly_as_similar_is_shown_and_a_less_similar_one_is_n
     for dense, shown in ((0.60 - ranking.RELATED_DENSE_SLACK / 2, True), (0.60 - ranking.RELATED_DENSE_SLACK * 2, False)):
         answer = compose("q", [Hit(main, 1.0, 0.60, None), Hit(second, 0.95, dense, None)])
         assert ("Evaluation Summary" in answer.text) is shown
+
+
+def test_the_two_stage_scan_finds_the_same_nearest_chunks_with_their_exact_similarity(monkeypatch: pytest.MonkeyPatch):
+    import numpy as np
+
+    from bot import lexical
+
+    monkeypatch.setattr(lexical, "PROJECTED_FROM", 1_000)
+    monkeypatch.setattr(lexical, "PROJECTED_DIMENSIONS", 16)
+    monkeypatch.setattr(lexical, "CANDIDATES", 200)
+    rng = np.random.default_rng(7)
+    matrix = rng.normal(size=(3_000, 12)) @ rng.normal(size=(12, 64)) + 0.05 * rng.normal(size=(3_000, 64))
+    matrix = (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
+    vectors = lexical.Vectors([f"c{i}" for i in range(3_000)], matrix)
+    for query in matrix[rng.choice(3_000, 20)] + 0.1 * rng.normal(size=(20, 64)).astype(np.float32):
+        query /= np.linalg.norm(query)
+        exact = matrix @ query
+        sims = vectors.similarities(query)
+        assert not np.allclose(sims, exact)  # the rest keep their projected value
+        top = np.argsort(-exact)[:30]
+        assert list(np.argsort(-sims)[:30]) == list(top)
+        assert np.allclose(sims[top], exact[top], atol=1e-5)
