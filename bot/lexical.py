@@ -399,7 +399,7 @@ class Vectors:
 
         with self._projecting:
             if self._projection is None:
-                matrix = np.asarray(self.matrix)
+                matrix: Any = np.asarray(self.matrix, dtype=np.float32)
                 _, eigenvectors = np.linalg.eigh(matrix.T @ matrix)  # ascending: the last are the principal ones
                 directions = np.ascontiguousarray(eigenvectors[:, ::-1][:, :PROJECTED_DIMENSIONS], dtype=np.float32)
                 self._projection = (directions, np.ascontiguousarray(matrix @ directions))
