@@ -20,7 +20,10 @@ profile gets the defaults below. Example::
 The last three say how people ask about the rating dimensions of the approach
 map, about standard sections, and what section headings say; their defaults,
 for approach documents, are the package's ``approach_profile.yaml``. A key a
-profile gives replaces the default's.
+profile gives replaces the default's, but for ``sections``, where a profile's
+section replaces the default's of the same name (``null`` removes it) and the
+others stay. A section marked ``last: true`` (the default's ``sources``) comes
+after every other in an answer unless the question asks for it.
 
 Nothing here is read at question time but what the index keeps (see
 :meth:`Profile.to_json`), so an index answers the same wherever it is opened.
@@ -152,7 +155,10 @@ def load_profile(corpus: str | os.PathLike[str], path: str | os.PathLike[str] | 
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
         raise ProfileError(f"the profile {chosen} has unknown keys: {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})")
-    return _build({**_defaults(), **raw}, source=str(chosen))
+    defaults = _defaults()
+    if isinstance(raw.get("sections"), dict):  # sections are named: a profile's override the default's of that name
+        raw = {**raw, "sections": {k: v for k, v in {**defaults.get("sections", {}), **raw["sections"]}.items() if v is not None}}
+    return _build({**defaults, **raw}, source=str(chosen))
 
 
 @functools.lru_cache(maxsize=1)

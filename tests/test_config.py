@@ -87,3 +87,14 @@ def test_only_config_writes_the_environment():
         text = path.read_text("utf-8")
         assert not writes.search(text), f"{path.name} writes the environment"
         assert not reads.search(text), f"{path.name} reads the environment (read it in bot/config.py)"
+
+
+def test_a_profiles_sections_replace_the_defaults_of_their_name_and_keep_the_others(tmp_path: Path):
+    from bot.profile import Profile, load_profile
+
+    (tmp_path / "bot.yaml").write_text("sections:\n  cruxes: {heading: '^open questions', asked: ['open questions']}\n  who: null\n")
+    profile = load_profile(tmp_path, None)
+    defaults = Profile.defaults().sections
+    assert profile.sections["cruxes"]["heading"] == "^open questions"
+    assert "who" in defaults and "who" not in profile.sections
+    assert profile.sections["sources"] == defaults["sources"]
