@@ -69,6 +69,8 @@ _FOLLOW_UP_START = re.compile(
     re.I,
 )
 _PRONOUN = re.compile(r"\b(it|its|it's|this|that|these|those|they|them|their|there|such|the approach|this approach)\b", re.I)
+#: Personal pronouns that point back at the last subject (not "it": "is it true that …").
+_PERSONAL = re.compile(r"\b(?:they|they're|they've|their|theirs|them|he|he's|his|him|she|she's|her|hers)\b", re.I)
 _STOP = set(
     """a an the and or but so then also what about how about is are was were be been would could can should will do
     does did it its it's this that these those they them their there such of to in on for with as at by from
@@ -331,6 +333,13 @@ class ChatSession:
                 listing=plan.listing and not before.approaches,
                 dimensions=plan.dimensions or (before.dimensions if _asks_nothing_new(plan) else ()),
             )
+        prior = before.approaches if before.approaches and not before.listing else (topic.doc_id,)
+        if _PERSONAL.search(plan.residual) and not set(prior) & set(plan.approaches) and not _moves_on(plan):
+            # "What do they pursue instead of language models?": "they" are the last subject, and the
+            # page named is what is asked about it; "how does she compare with X?" compares the two
+            approaches = tuple(dict.fromkeys(prior + plan.approaches)) if plan.contrast else prior
+            titles = ", ".join(self.index.reader.titles.get(d, d) for d in prior)
+            return replace(plan, query=f"{plan.text} ({titles})", approaches=approaches, weak=())
         if _asks_nothing_new(plan):
             # Topic switch with no question of its own: "What about interpretability?"
             # asks the previous question of the new approach ("who should work on AI

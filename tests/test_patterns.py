@@ -489,3 +489,14 @@ def test_a_question_after_a_number_gets_the_small_table_of_its_answers_section(t
     assert len(asked) == 3 and "120" in asked[0].chunk.text + asked[1].chunk.text and "85" in asked[1].chunk.text
     assert all(h.expanded for h in asked if h.chunk is not prose)
     assert _with_counts(index, index.reader.read("Why is the number of inspectors hard to pin down?"), hits) == hits
+
+
+def test_they_in_a_follow_up_is_the_last_subject_even_beside_another_pages_name(acme: Path):
+    chat = session(acme)
+    chat.ask("What is Acme Labs?")
+    answer = chat.ask("Where are they based, if not in widget safety?")
+    assert {c.doc_id for c in answer.citations} == {"acme-labs"}
+    chat = session(acme)
+    chat.ask("What is Acme Labs?")
+    compared = chat.ask("How do they compare with Widget Safety?")
+    assert {c.doc_id for c in compared.citations} == {"acme-labs", "widget-safety"}
