@@ -454,7 +454,9 @@ _NUMBER_QUESTION = re.compile(
     r"(?:what|which) (?:probability|odds|chance)|what (?:is|are|was|were) the (?:probability|odds))\b"
 )
 #: Questions after a date or a year: answerable only from evidence holding one.
-_DATE_QUESTION = re.compile(r"\b(?:(?:in )?(?:what|which) year|when (?:did|was|were|will)|(?:what|which|exact) (?:\w+ )?date)\b")
+_DATE_QUESTION = re.compile(
+    r"\b(?:(?:in )?(?:what|which) year|when (?:did|was|were|will)|(?:what|which|exact) (?:\w+ )?date)\b|\band when\s*\?"
+)
 #: Questions after when something began.
 _SINCE_QUESTION = re.compile(r"\b(?:found|start|begin|began|launch|establish|creat|form|set up)\w*")
 #: A year told as the time something began ("founded in 2022", "launched in March 2023").
@@ -463,7 +465,11 @@ _BEGAN_IN = re.compile(
     r"\W+(?:\w+\W+){0,4}?(?:19|20)\d\d\b",
     re.I,
 )
-_MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
+#: A month's name ("may" only beside a day or a year: otherwise it is the verb).
+_MONTHS = (
+    r"january|february|march|april|june|july|august|september|october|november|december|"
+    r"may(?=\s+(?:\d{1,2}\b|(?:19|20)\d\d))|(?<=\d\s)may|(?<=\bin\s)may(?=\W+(?:19|20)\d\d)"
+)
 #: Questions after a specific fact the documents would have to state.
 _FACT_QUESTION = re.compile(
     r"\b(?:what (?:exact|specific|precise)|word for word|verbatim|which (?:gpu|gpus|chip|chips|company|companies|"

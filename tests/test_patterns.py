@@ -500,3 +500,13 @@ def test_they_in_a_follow_up_is_the_last_subject_even_beside_another_pages_name(
     chat.ask("What is Acme Labs?")
     compared = chat.ask("How do they compare with Widget Safety?")
     assert {c.doc_id for c in compared.citations} == {"acme-labs", "widget-safety"}
+
+
+def test_may_the_verb_is_no_date_and_and_when_asks_for_one():
+    from bot.query import is_date_evidence
+
+    assert not is_date_evidence("Models may be strategically deceptive.")
+    assert is_date_evidence("The pause letter came out on May 5, 2023.") and is_date_evidence("signed in May 2024")
+    reader = QueryReader([Page("labs/acme", "Acme Labs")], [Text("labs/acme", "Acme Labs is discussed here.")])
+    assert reader.read("Who started it, and when?").date
+    assert not reader.read("Who started it?").date
