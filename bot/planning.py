@@ -43,7 +43,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if len(approaches) >= 2:
         groups = [g for g in (_evidence_for(index, retriever, plan, d, k) for d in approaches) if g]
         missing = _not_covered(plan, [h for g in groups for h in g])
-        if missing or _fact_not_covered(plan, [h for g in groups for h in g]):
+        if missing or all(_fact_not_covered(plan, g) for g in groups):  # declined when no side states the fact
             return _decline(index, question, query, missing, documents)
         return compose_groups(question, query, groups)
 
@@ -308,6 +308,10 @@ def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc
     hits = retriever.fuse(rankings, 4)
     if pinned:  # asked for by structure: those sections, the one the search ranks best first
         return [replace(h, score=1.0) for h in _pin(retriever, hits, pinned) if h.pinned]
+    if plan.fact:  # each side's fact leads, even from its opening
+        led = _lead_with_fact(retriever, rankings, plan, hits, [doc_id]) if _fact_not_covered(plan, hits[:1]) else hits
+        if not _fact_not_covered(plan, led[:1]):
+            return led
     return _demote_overview(hits)
 
 

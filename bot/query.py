@@ -455,10 +455,11 @@ _NUMBER_QUESTION = re.compile(
 )
 #: Questions after a date or a year: answerable only from evidence holding one.
 _DATE_QUESTION = re.compile(
-    r"\b(?:(?:in )?(?:what|which) year|when (?:did|was|were|will)|(?:what|which|exact) (?:\w+ )?date)\b|\band when\s*\?"
+    r"\b(?:(?:in )?(?:what|which) year|when (?:did|was|were|will)|(?:what|which|exact) (?:\w+ )?date)\b|\band when\s*\?|"
+    r"\bwhich\b[^?]{0,60}\b(?:came first|(?:was )?founded first|started first|is (?:the )?older)\b"
 )
 #: Questions after when something began.
-_SINCE_QUESTION = re.compile(r"\b(?:found|start|begin|began|launch|establish|creat|form|set up)\w*")
+_SINCE_QUESTION = re.compile(r"\b(?:found|start|begin|began|launch|establish|creat|form|set up|came first|older)\w*")
 #: A year told as the time something began ("founded in 2022", "launched in March 2023").
 _BEGAN_IN = re.compile(
     r"\b(?:found|establish|start|launch|creat|form|set up|began|begun|incorporat|spun out|spin out)\w*"
@@ -499,10 +500,10 @@ def _english() -> Any:
 
 def is_date_evidence(text: str, began: bool = False) -> bool:
     """Whether ``text`` states a date (a month, a day): a year alone does not answer
-    "when", unless (``began``) the question asks when something began and the text
-    tells a year as the time something began."""
-    if began and _BEGAN_IN.search(text):
-        return True
+    "when". With ``began`` (the question asks when something began) the text must
+    tell a date or a year as the time something began ("founded in 2022")."""
+    if began:
+        return _BEGAN_IN.search(text) is not None
     return re.search(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b", text, re.I) is not None
 
 

@@ -510,3 +510,15 @@ def test_may_the_verb_is_no_date_and_and_when_asks_for_one():
     reader = QueryReader([Page("labs/acme", "Acme Labs")], [Text("labs/acme", "Acme Labs is discussed here.")])
     assert reader.read("Who started it, and when?").date
     assert not reader.read("Who started it?").date
+
+
+def test_which_came_first_needs_each_sides_beginning_and_is_declined_only_when_no_side_tells_it(tmp_path: Path):
+    from bot.query import is_date_evidence
+
+    assert is_date_evidence("Founded in 2010 by three researchers", began=True)
+    assert not is_date_evidence("The April 2023 merger ended its independence", began=True)
+    index = index_pages(tmp_path, {"acme-labs.md": ACME, "gizmo-law.md": GIZMO_LAW})
+    plan = index_of(index).reader.read("Which came first, Acme Labs or the Gizmo Law?")
+    assert plan.date and plan.since and len(plan.approaches) == 2
+    answer = session(index).ask("Which came first, Acme Labs or the Gizmo Law? When was each founded?")
+    assert not answer.abstained and "founded in 2019" in answer.text
