@@ -522,3 +522,11 @@ def test_which_came_first_needs_each_sides_beginning_and_is_declined_only_when_n
     assert plan.date and plan.since and len(plan.approaches) == 2
     answer = session(index).ask("Which came first, Acme Labs or the Gizmo Law? When was each founded?")
     assert not answer.abstained and "founded in 2019" in answer.text
+
+
+def test_an_elliptical_follow_up_asking_for_examples_keeps_the_topic(made_up: Path):
+    chat = session(made_up)
+    chat.ask("What are the key mechanisms of widget safety?")
+    answer = chat.ask("any examples already happening?")
+    assert answer.citations and {c.doc_id for c in answer.citations} == {"widget-safety"}
+    assert "(Widget Safety)" in answer.query
