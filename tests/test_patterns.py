@@ -530,3 +530,9 @@ def test_an_elliptical_follow_up_asking_for_examples_keeps_the_topic(made_up: Pa
     answer = chat.ask("any examples already happening?")
     assert answer.citations and {c.doc_id for c in answer.citations} == {"widget-safety"}
     assert "(Widget Safety)" in answer.query
+
+
+def test_everyday_words_for_kinds_and_for_the_case_for_point_at_those_headings():
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    assert "^types|form of" in reader.read("Which versions of widget safety are most realistic?").cues
+    assert "case for|arguments for|^why" in reader.read("What's good about widget safety?").cues
