@@ -16,7 +16,7 @@ from bot import messages, ranking
 from bot.answer import Answer, abstain, compose, compose_groups, compose_listing, evidence_is_weak
 from bot.markdown import OVERVIEW, PATH_SEP, Chunk, crux_question
 from bot.matrix import Cell, rating_level
-from bot.query import QueryPlan, cue_matches, has_count, is_date_evidence
+from bot.query import QueryPlan, cue_matches, has_count, is_date_evidence, tells_beginning
 from bot.retrieval import Hit, HybridRetriever, Index, Ranking
 
 _INTRO = re.compile(r"\b(?:what is|what's|what are|explain|describe|tell me about|overview|summar\w*|introduc\w*)\b", re.I)
@@ -82,7 +82,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         hits = retriever.fuse(rankings, k)
         missing = _not_covered(plan, hits)
     led_by_fact = False
-    if plan.fact and not missing and not structured and not weak and _fact_not_covered(plan, hits[:1]):
+    if plan.fact and not missing and not structured and not weak and _fact_not_covered(plan, hits[:1], strict=True):
         hits = _lead_with_fact(retriever, rankings, plan, hits, approaches)  # the fact leads, even from the introduction
         led_by_fact = not _fact_not_covered(plan, hits[:1])
     if missing or (not structured and (weak or _fact_not_covered(plan, hits))):
@@ -201,14 +201,18 @@ def _residual_text(plan: QueryPlan, query: str) -> str:
     return ""
 
 
-def _fact_not_covered(plan: QueryPlan, hits: Sequence[Hit]) -> bool:
-    """A question after a specific fact whose names or numbers the evidence lacks."""
+def _fact_not_covered(plan: QueryPlan, hits: Sequence[Hit], strict: bool = False) -> bool:
+    """A question after a specific fact whose names or numbers the evidence lacks
+    (``strict``: for a question after when something began, a date of another
+    event will not do)."""
     if not plan.fact:
         return False
     evidence = " ".join(h.chunk.text for h in hits[:3])
     if any(name.lower() not in evidence.lower() for name in plan.names):
         return True
     if plan.date and not is_date_evidence(evidence, began=plan.since):
+        return True
+    if strict and plan.since and not tells_beginning(evidence):
         return True
     return plan.number and not has_count(evidence, exclude=plan.text)
 
@@ -226,8 +230,9 @@ def _lead_with_fact(
     if named:
         deeper += _openings(retriever, plan, named, {h.chunk.chunk_id for h in deeper})
     least = ranking.MIN_SIMILARITY_NAMED if named else ranking.MIN_SIMILARITY
-    stated = (h for h in deeper if (h.dense or 0.0) >= least and not _fact_not_covered(plan, [h]))
-    found = next(stated, None)
+    similar = [h for h in deeper if (h.dense or 0.0) >= least]
+    found = next((h for h in similar if not _fact_not_covered(plan, [h], strict=True)), None)
+    found = found or next((h for h in similar if not _fact_not_covered(plan, [h])), None)
     if found is None:
         return hits
     return _first([found], hits)
@@ -309,7 +314,7 @@ def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc
     if pinned:  # asked for by structure: those sections, the one the search ranks best first
         return [replace(h, score=1.0) for h in _pin(retriever, hits, pinned) if h.pinned]
     if plan.fact:  # each side's fact leads, even from its opening
-        led = _lead_with_fact(retriever, rankings, plan, hits, [doc_id]) if _fact_not_covered(plan, hits[:1]) else hits
+        led = _lead_with_fact(retriever, rankings, plan, hits, [doc_id]) if _fact_not_covered(plan, hits[:1], strict=True) else hits
         if not _fact_not_covered(plan, led[:1]):
             return led
     return _demote_overview(hits)

@@ -500,11 +500,16 @@ def _english() -> Any:
 
 def is_date_evidence(text: str, began: bool = False) -> bool:
     """Whether ``text`` states a date (a month, a day): a year alone does not answer
-    "when". With ``began`` (the question asks when something began) the text must
-    tell a date or a year as the time something began ("founded in 2022")."""
-    if began:
-        return _BEGAN_IN.search(text) is not None
+    "when", unless (``began``: the question asks when something began) the text
+    tells a year as the time something began ("founded in 2022")."""
+    if began and tells_beginning(text):
+        return True
     return re.search(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b", text, re.I) is not None
+
+
+def tells_beginning(text: str) -> bool:
+    """Whether ``text`` tells a date or a year as the time something began."""
+    return _BEGAN_IN.search(text) is not None
 
 
 def has_count(text: str, exclude: str = "") -> bool:

@@ -513,15 +513,18 @@ def test_may_the_verb_is_no_date_and_and_when_asks_for_one():
 
 
 def test_which_came_first_needs_each_sides_beginning_and_is_declined_only_when_no_side_tells_it(tmp_path: Path):
-    from bot.query import is_date_evidence
+    from bot.query import is_date_evidence, tells_beginning
 
     assert is_date_evidence("Founded in 2010 by three researchers", began=True)
-    assert not is_date_evidence("The April 2023 merger ended its independence", began=True)
+    assert not tells_beginning("The April 2023 merger ended its independence")
+    assert is_date_evidence("It entered into force on 1 August 2024", began=True)  # a full date still answers
     index = index_pages(tmp_path, {"acme-labs.md": ACME, "gizmo-law.md": GIZMO_LAW})
     plan = index_of(index).reader.read("Which came first, Acme Labs or the Gizmo Law?")
     assert plan.date and plan.since and len(plan.approaches) == 2
     answer = session(index).ask("Which came first, Acme Labs or the Gizmo Law? When was each founded?")
     assert not answer.abstained and "founded in 2019" in answer.text
+    # a page telling when it began leads over one telling only another event's date
+    assert "founded in 2019" in session(index).ask("When did Acme Labs start?").text.split("\n\n")[0]
 
 
 def test_an_elliptical_follow_up_asking_for_examples_keeps_the_topic(made_up: Path):
