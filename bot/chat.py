@@ -66,7 +66,8 @@ CATALOG_ALL_UP_TO = 20
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|but|or|so|then|also|what about|how about|and what about|what of|same for|why|how come|"
     r"is it|are they|does it|do they|would it|could it|can it|should it|will it|isn't it|what if|"
-    r"any(?:thing)?|examples?|evidence|details?|more (?:on|about|detail)|such as)\b",
+    r"any (?:\w+ ){0,2}?(?:examples?|evidence|numbers|data|details|studies|cases|figures|estimates)|"
+    r"examples?|evidence|details?|more (?:on|about|detail)|such as)\b",
     re.I,
 )
 _PRONOUN = re.compile(r"\b(it|its|it's|this|that|these|those|they|them|their|there|such|the approach|this approach)\b", re.I)

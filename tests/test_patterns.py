@@ -533,6 +533,8 @@ def test_an_elliptical_follow_up_asking_for_examples_keeps_the_topic(made_up: Pa
     answer = chat.ask("any examples already happening?")
     assert answer.citations and {c.doc_id for c in answer.citations} == {"widget-safety"}
     assert "(Widget Safety)" in answer.query
+    # "any" opening a question of its own is a new question, not a follow-up
+    assert "(Widget Safety)" not in chat.ask("Any work on monitor sampling?").query
 
 
 def test_everyday_words_for_kinds_and_for_the_case_for_point_at_those_headings():
