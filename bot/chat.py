@@ -71,8 +71,9 @@ _FOLLOW_UP_START = re.compile(
     re.I,
 )
 _PRONOUN = re.compile(r"\b(it|its|it's|this|that|these|those|they|them|their|there|such|the approach|this approach)\b", re.I)
-#: Personal pronouns that point back at the last subject (not "it": "is it true that …").
-_PERSONAL = re.compile(r"\b(?:they|they're|they've|their|theirs|them|he|he's|his|him|she|she's|her|hers)\b", re.I)
+#: Personal pronouns, as subjects, that point back at the last subject (not "it": "is it true
+#: that …"; not "their"/"his": "how do OpenAI staff see their role?" is about OpenAI).
+_PERSONAL = re.compile(r"\b(?:they|they're|they've|he|he's|she|she's)\b", re.I)
 _STOP = set(
     """a an the and or but so then also what about how about is are was were be been would could can should will do
     does did it its it's this that these those they them their there such of to in on for with as at by from

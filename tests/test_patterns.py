@@ -500,6 +500,10 @@ def test_they_in_a_follow_up_is_the_last_subject_even_beside_another_pages_name(
     chat.ask("What is Acme Labs?")
     compared = chat.ask("How do they compare with Widget Safety?")
     assert {c.doc_id for c in compared.citations} == {"acme-labs", "widget-safety"}
+    # a possessive refers to the subject the question names itself
+    chat = session(acme)
+    chat.ask("What is Acme Labs?")
+    assert "(Acme Labs)" not in chat.ask("How do Widget Safety engineers see their audits?").query
 
 
 def test_may_the_verb_is_no_date_and_and_when_asks_for_one():
