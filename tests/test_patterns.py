@@ -431,7 +431,8 @@ def test_a_folders_opening_page_is_not_named_by_its_category_title():
 def test_each_or_both_joining_two_things_asks_for_a_comparison(made_up: Path):
     reader = index_of(made_up).reader
     assert reader.read("How could recall orders and monitor sampling each fail?").contrast
-    assert reader.read("Are inspections or monitors both too cheap?").contrast
+    assert reader.read("Of the two, inspections or monitors, which is cheaper?").contrast
+    assert not reader.read("What are both the risks and benefits of inspections?").contrast
     assert not reader.read("What does each crux say?").contrast
     answer = session(made_up).ask("How could recall orders and monitor sampling each fail?")
     assert {c.doc_id for c in answer.citations} >= {"widget-safety", "gadget-oversight"}
