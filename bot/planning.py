@@ -43,6 +43,11 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if len(approaches) >= 2:
         groups = [g for g in (_evidence_for(index, retriever, plan, d, k) for d in approaches) if g]
         missing = _not_covered(plan, [h for g in groups for h in g])
+        if missing:  # a subject the compared pages never name may be on another page: that page joins
+            found = _naming(index, retriever, plan, missing, approaches)
+            if found:
+                groups.append(found)
+                missing = _not_covered(plan, [h for g in groups for h in g])
         if missing or all(_fact_not_covered(plan, g) for g in groups):  # declined when no side states the fact
             return _decline(index, question, query, missing, documents)
         return compose_groups(question, query, groups)
@@ -141,6 +146,22 @@ def _compared(approaches: list[str], documents: Sequence[tuple[str, float]]) -> 
     close = [d for d, score in documents[:3] if score >= ranking.COMPARED_WITHIN * top]
     chosen = list(dict.fromkeys(approaches + close))[:2]
     return chosen if len(chosen) >= 2 else approaches
+
+
+def _naming(index: Index, retriever: HybridRetriever, plan: QueryPlan, terms: Sequence[str], searched: Sequence[str]) -> list[Hit]:
+    """Hits from one page outside ``searched`` whose passages name every one of
+    ``terms`` (the question's specific subjects), best-ranked for the question."""
+    lists = [index.lexical.search(term, retriever.depth) for term in terms]
+    ids = [cid for found in lists for cid, _ in found if index.catalog.chunks[cid].doc_id not in searched]
+    naming = [
+        Hit(index.catalog.chunks[cid], 0.0, None, None)
+        for cid in dict.fromkeys(ids)
+        if all(re.search(rf"(?<!\w){re.escape(t.lower())}", index.catalog.chunks[cid].text.lower()) for t in terms)
+    ]
+    if not naming:
+        return []
+    doc_id = naming[0].chunk.doc_id
+    return [h for h in naming if h.chunk.doc_id == doc_id][:4]
 
 
 def _not_covered(plan: QueryPlan, hits: Sequence[Hit]) -> tuple[str, ...]:

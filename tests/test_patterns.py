@@ -546,3 +546,24 @@ def test_everyday_words_for_kinds_and_for_the_case_for_point_at_those_headings()
     reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
     assert "^types|form of" in reader.read("Which versions of widget safety are most realistic?").cues
     assert "case for|arguments for|^why" in reader.read("What's good about widget safety?").cues
+
+
+RATINGS = """---
+title: Industry Scorecards
+---
+
+## Published Scores
+
+The Inspectra rating gives widget safety programmes 3 of 5 and gadget oversight 2 of 5.
+"""
+
+
+def test_a_comparison_whose_subject_only_another_page_names_brings_that_page_in(tmp_path: Path):
+    pages = {"widget-safety.md": WIDGETS, "gadget-oversight.md": GADGETS, "industry-scorecards.md": RATINGS}
+    index = index_pages(tmp_path, pages)
+    answer = session(index).ask("How do Widget Safety and Gadget Oversight compare on the Inspectra rating?")
+    assert not answer.abstained
+    assert {"widget-safety", "gadget-oversight", "industry-scorecards"} <= {c.doc_id for c in answer.citations}
+    assert "3 of 5" in answer.text
+    # a subject no page names is still declined by name
+    assert session(index).ask("How do Widget Safety and Gadget Oversight compare on the Zorbex rating?").abstained
