@@ -150,7 +150,7 @@ def _compared(approaches: list[str], documents: Sequence[tuple[str, float]]) -> 
 
 def _naming(index: Index, retriever: HybridRetriever, plan: QueryPlan, terms: Sequence[str], searched: Sequence[str]) -> list[Hit]:
     """Hits from one page outside ``searched`` whose passages name every one of
-    ``terms`` (the question's specific subjects), best-ranked for the question."""
+    ``terms`` (the question's specific subjects): the page of the best BM25 match."""
     lists = [index.lexical.search(term, retriever.depth) for term in terms]
     ids = [cid for found in lists for cid, _ in found if index.catalog.chunks[cid].doc_id not in searched]
     naming = [
