@@ -267,10 +267,15 @@ def gizmo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index_pages(tmp_path_factory.mktemp("gizmo"), {"gizmo-law.md": GIZMO_LAW, "widget-safety.md": WIDGETS})
 
 
-def test_a_date_stated_a_little_further_down_the_ranking_leads_the_answer(gizmo: Path):
-    answer = session(gizmo).ask("When did the Gizmo Law enter into force?")
+def first_block(index: Path, question: str) -> str:
+    """The first block of the answer to ``question``, which must not be declined."""
+    answer = session(index).ask(question)
     assert not answer.abstained
-    assert "March 3, 2021" in answer.text.split("\n\n")[0]
+    return answer.text.split("\n\n")[0]
+
+
+def test_a_date_stated_a_little_further_down_the_ranking_leads_the_answer(gizmo: Path):
+    assert "March 3, 2021" in first_block(gizmo, "When did the Gizmo Law enter into force?")
 
 
 def test_a_number_only_dissimilar_passages_state_is_still_declined(gizmo: Path):
@@ -390,9 +395,7 @@ def acme(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_when_a_named_page_began_is_answered_from_its_opening(acme: Path):
-    answer = session(acme).ask("Where is Acme Labs based, when did it start, and what is it known for testing?")
-    assert not answer.abstained
-    assert "founded in 2019" in answer.text.split("\n\n")[0]
+    assert "founded in 2019" in first_block(acme, "Where is Acme Labs based, when did it start, and what is it known for testing?")
 
 
 def test_a_year_answers_only_when_something_began(acme: Path):
@@ -529,7 +532,7 @@ def test_which_came_first_needs_each_sides_beginning_and_is_declined_only_when_n
     answer = session(index).ask("Which came first, Acme Labs or the Gizmo Law? When was each founded?")
     assert not answer.abstained and "founded in 2019" in answer.text
     # a page telling when it began leads over one telling only another event's date
-    assert "founded in 2019" in session(index).ask("When did Acme Labs start?").text.split("\n\n")[0]
+    assert "founded in 2019" in first_block(index, "When did Acme Labs start?")
 
 
 def test_an_elliptical_follow_up_asking_for_examples_keeps_the_topic(made_up: Path):
