@@ -117,7 +117,7 @@ class QueryReader:
         candidates: dict[str, str] = {}  # single-word alias stem -> doc_id
         surface: dict[str, str] = {}  # single-word stem -> the word, as its page's title has it
         names: list[tuple[tuple[str, ...], str, bool]] = []  # (stems, doc_id, whether the page's full name)
-        hubs = _hubs(d.doc_id for d in docs)
+        hubs = opening_pages(d.doc_id for d in docs)
         for doc in docs:
             if doc.doc_id in hubs:
                 continue  # a folder's opening page: its title names a category, which no question names
@@ -534,13 +534,21 @@ def cue_matches(cues: Sequence[str], section: str) -> bool:
 _FOLDER_PAGES = ("index", "readme", "_index")
 
 
-def _hubs(doc_ids: Iterable[str]) -> set[str]:
-    """The pages that open a folder holding other pages ("labs/index" beside "labs/openai"):
-    their titles name a category ("AI Labs"), not a subject a question asks about."""
+def opening_pages(doc_ids: Iterable[str], root: bool = False) -> set[str]:
+    """The pages that open a folder holding other pages ("labs/index" beside
+    "labs/openai"; with ``root``, the corpus' own "index" beside other pages too):
+    they summarize the pages around them, and their titles name a category."""
     ids = list(doc_ids)
-    folders = {d.rsplit("/", 1)[0] for d in ids if "/" in d and d.rsplit("/", 1)[1].lower() not in _FOLDER_PAGES}
+
+    def parts(doc_id: str) -> tuple[str, str]:
+        folder, _, name = doc_id.rpartition("/")
+        return folder, name.lower()
+
+    folders = {parts(d)[0] for d in ids if parts(d)[1] not in _FOLDER_PAGES}
     folders |= {f.rsplit("/", n)[0] for f in list(folders) for n in range(1, f.count("/") + 1)}
-    return {d for d in ids if "/" in d and d.rsplit("/", 1)[1].lower() in _FOLDER_PAGES and d.rsplit("/", 1)[0] in folders}
+    if root and ids:
+        folders.add("")
+    return {d for d in ids if parts(d)[1] in _FOLDER_PAGES and parts(d)[0] in folders and (root or parts(d)[0])}
 
 
 def _words(text: str) -> list[str]:

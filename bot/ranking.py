@@ -46,6 +46,13 @@ DOCUMENT_WEIGHTS = {"window": 2.0, "cited": 1.0, "lexical": 0.5}
 #: RRF constant of the document ranking (few documents compete, so ranks count more).
 DOCUMENT_RRF_K = 10
 
+#: A page that opens a folder or the corpus ("index" beside other pages) summarizes
+#: the pages around it, so it resembles every question a little: its document score
+#: counts this share, and it leads only when clearly ahead. Measured on the dev
+#: prompts: evals/dev/approaches-3.yaml 26 → 31 of 60 (documents 0.587 → 0.712),
+#: everyday documents 0.779 → 0.798, the rest unchanged; 0.7 does no better.
+OPENING_PAGE_SHARE = 0.85
+
 #: An approach named only by an everyday word ("oversight") counts as named
 #: when the document ranking puts its page among this many.
 NAMED_BY_WORD_WITHIN = 3

@@ -23,7 +23,7 @@ from bot.lexical import Catalog, Headings, Lexical, Vectors, load_generation
 from bot.markdown import PATH_SEP, SUMMARY_KINDS, Chunk, crux_question
 from bot.matrix import Matrix, build_matrix
 from bot.profile import Profile
-from bot.query import QueryReader
+from bot.query import QueryReader, opening_pages
 from bot.store import VectorStore, require_manifest
 
 #: Searches limited to at most this many documents are scored locally.
@@ -82,6 +82,7 @@ class Index:
         self._reader: QueryReader | None = None
         self._matrix: Matrix | None = None
         self._profile: Profile | None = None
+        self._opening_pages: set[str] | None = None
         self._headings_by_text: dict[str, list[tuple[str, str]]] | None = None
         self._heading_starts: dict[int, dict[str, list[tuple[str, list[tuple[str, str]]]]]] = {}
 
@@ -92,6 +93,13 @@ class Index:
             chunks = (c for c in self.catalog.chunks.values() if c.kind not in SUMMARY_KINDS)  # they repeat the rest
             self._reader = QueryReader(self.catalog.documents.values(), chunks, self.profile)
         return self._reader
+
+    @property
+    def opening_pages(self) -> set[str]:
+        """The pages that open a folder or the corpus (see :func:`bot.query.opening_pages`)."""
+        if self._opening_pages is None:
+            self._opening_pages = opening_pages(self.catalog.documents, root=True)
+        return self._opening_pages
 
     @property
     def profile(self) -> Profile:
@@ -310,6 +318,8 @@ class HybridRetriever:
         for kind, docs in lists.items():
             for rank, doc_id in enumerate(docs, start=1):
                 scores[doc_id] = scores.get(doc_id, 0.0) + ranking.DOCUMENT_WEIGHTS[kind] / (ranking.DOCUMENT_RRF_K + rank)
+        for doc_id in self.index.opening_pages & scores.keys():
+            scores[doc_id] *= ranking.OPENING_PAGE_SHARE
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
     def _lexical(self, query: str, depth: int, only: Sequence[str] | None) -> list[tuple[str, float]]:

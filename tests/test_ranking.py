@@ -121,3 +121,31 @@ def test_the_two_stage_scan_finds_the_same_nearest_chunks_with_their_exact_simil
         top = np.argsort(-exact)[:30]
         assert list(np.argsort(-sims)[:30]) == list(top)
         assert np.allclose(sims[top], exact[top], atol=1e-5)
+
+
+OVERVIEW_PAGE = """---
+title: Safety Approaches
+---
+
+## All Approaches
+
+| Approach | Focus |
+|----------|-------|
+| Widget Safety | Factory audits and recall orders |
+| Gadget Oversight | Monitors, sampling and logs |
+"""
+
+
+def test_the_corpus_opening_page_counts_a_share_of_its_document_score(tmp_path_factory: pytest.TempPathFactory):
+    pages = {"index.md": OVERVIEW_PAGE, "widget-safety.md": WIDGETS, "gadget-oversight.md": GADGETS}
+    index = Index.open(index_pages(tmp_path_factory.mktemp("opening"), pages), embedder=FAKE)  # type: ignore[arg-type]
+    assert index.opening_pages == {"index"}
+    question = "Which factory audits and recall orders exist?"
+    shared = dict(HybridRetriever(index).documents(question))
+    share, ranking.OPENING_PAGE_SHARE = ranking.OPENING_PAGE_SHARE, 1.0
+    try:
+        full = dict(HybridRetriever(index).documents(question))
+    finally:
+        ranking.OPENING_PAGE_SHARE = share
+    assert shared["index"] == pytest.approx(share * full["index"]) and share < 1.0
+    assert shared["widget-safety"] == full["widget-safety"]
