@@ -570,3 +570,11 @@ def test_a_comparison_whose_subject_only_another_page_names_brings_that_page_in(
     assert "3 of 5" in answer.text
     # a subject no page names is still declined by name
     assert session(index).ask("How do Widget Safety and Gadget Oversight compare on the Zorbex rating?").abstained
+
+
+def test_everyday_words_ask_for_who_should_work_on_it_and_for_neglectedness():
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    assert reader.read("I know factories well. Would widget safety be a sensible fit for me?").section == "who"
+    assert reader.read("Is widget safety right for me, or a poor use of my time?").section == "who"
+    assert "Neglectedness" in reader.read("Are a lot of people working on widget safety, or is it a lonely field?").dimensions
+    assert "If alignment hard" in reader.read("If it turns out that making AI behave is really hard, how much does widget safety matter?").dimensions
