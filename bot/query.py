@@ -480,9 +480,13 @@ _FACT_QUESTION = re.compile(
 _CONTRAST = re.compile(
     r"\b(?:vs\.?|versus|compar\w*|differ(?:s|ence|ences)?\b|(?:how|in what way) (?:do|does) \w+(?: \w+)? and \w+)"
 )
-#: "each", "the two", "either": a comparison when the question joins two things ("X and Y",
-#: "X or Y"); not "both", which as often joins two aspects of one thing ("both the risks and benefits").
-_EACH = re.compile(r"\b(?:each|the two|either)\b")
+#: "each", "the two", "either", "which is better/more …": a comparison when the question joins
+#: two things ("X and Y", "X or Y"); not "both", which as often joins two aspects of one thing
+#: ("both the risks and benefits").
+_EACH = re.compile(
+    r"\b(?:each|the two|either)\b|"
+    r"\bwhich(?: one)? (?:is|are|would be|works|does) (?:\w+ )?(?:better|worse|more|less|safer|stronger|weaker)\b"
+)
 _JOINED = re.compile(r"\b(?:and|or)\b|\bvs\b")
 _COMMON_ACRONYMS = {"AI", "AIS", "AGI", "ASI", "LLM", "LLMS", "ML", "I"}
 

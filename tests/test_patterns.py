@@ -578,3 +578,9 @@ def test_everyday_words_ask_for_who_should_work_on_it_and_for_neglectedness():
     assert reader.read("Is widget safety right for me, or a poor use of my time?").section == "who"
     assert "Neglectedness" in reader.read("Are a lot of people working on widget safety, or is it a lonely field?").dimensions
     assert "If alignment hard" in reader.read("If it turns out that making AI behave is really hard, how much does widget safety matter?").dimensions
+
+
+def test_which_is_better_x_or_y_asks_for_a_comparison():
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    assert reader.read("Which is better at catching faults: factory audits or recall orders?").contrast
+    assert not reader.read("Which audits are better?").contrast
