@@ -270,7 +270,7 @@ class _OnnxModel:
         """The inference session for a question's few texts or for a bulk run.
 
         ONNX Runtime's threads spin after each run by default. Between a
-        question's runs that spinning takes the cores the exact vector scan's
+        question's runs that spinning takes the cores the vector scan's
         BLAS threads need (measured on the wiki: ask p50 23 ms spinning, 11.5
         ms not), while a bulk run is ~10% faster with it; so questions get a
         session that does not spin, and indexing one that does (made on first use)."""

@@ -156,7 +156,7 @@ def _naming(index: Index, retriever: HybridRetriever, plan: QueryPlan, terms: Se
     naming = [
         Hit(index.catalog.chunks[cid], 0.0, None, None)
         for cid in dict.fromkeys(ids)
-        if all(re.search(rf"(?<!\w){re.escape(t.lower())}", index.catalog.chunks[cid].text.lower()) for t in terms)
+        if all(_mentions(index.catalog.chunks[cid].text, term) for term in terms)
     ]
     if not naming:
         return []
@@ -169,8 +169,13 @@ def _not_covered(plan: QueryPlan, hits: Sequence[Hit]) -> tuple[str, ...]:
     passage of the evidence mentions."""
     if not plan.specifics:
         return ()
-    evidence = " ".join(h.chunk.text for h in hits).lower()
-    return tuple(t for t in plan.specifics if not re.search(rf"(?<!\w){re.escape(t.lower())}", evidence))
+    evidence = " ".join(h.chunk.text for h in hits)
+    return tuple(t for t in plan.specifics if not _mentions(evidence, t))
+
+
+def _mentions(text: str, term: str) -> bool:
+    """Whether ``text`` mentions ``term`` (case aside, not inside another word's end)."""
+    return re.search(rf"(?<!\w){re.escape(term.lower())}", text.lower()) is not None
 
 
 def _decline(

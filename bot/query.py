@@ -550,8 +550,8 @@ def opening_pages(doc_ids: Iterable[str], root: bool = False) -> set[str]:
 
     folders = {parts(d)[0] for d in ids if parts(d)[1] not in _FOLDER_PAGES}
     folders |= {f.rsplit("/", n)[0] for f in list(folders) for n in range(1, f.count("/") + 1)}
-    if root and ids:
-        folders.add("")
+    if folders:
+        folders.add("")  # the corpus' root holds every folder
     return {d for d in ids if parts(d)[1] in _FOLDER_PAGES and parts(d)[0] in folders and (root or parts(d)[0])}
 
 
