@@ -164,6 +164,7 @@ class Lexical:
         self._vocab: dict[str, int] = dict(getattr(retriever, "vocab_dict", {}) or {})
         self._terms: OrderedDict[str, list[str]] = OrderedDict()
         self._terms_lock = threading.Lock()
+        self._scores: OrderedDict[tuple[str, ...], Any] = OrderedDict()  # the last few queries' scores
 
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str]) -> Lexical:
@@ -203,19 +204,36 @@ class Lexical:
             return []
         import numpy as np
 
-        # get_scores is one sparse column sum; retrieve() adds ~7 ms of thread-pool set-up per call
-        scores = self._retriever.get_scores(terms)
-        rows = np.arange(len(self._ids)) if only is None else np.fromiter(
-            (self._row[c] for c in only if c in self._row), dtype=np.int64
-        )
-        if rows.size == 0:
-            return []
-        candidate = scores[rows]
+        scores = self._scores_of(terms)
+        if only is None:
+            rows, candidate = None, scores
+        else:
+            rows = np.fromiter((self._row[c] for c in only if c in self._row), dtype=np.int64)
+            if rows.size == 0:
+                return []
+            candidate = scores[rows]
         keep = np.flatnonzero(candidate > 0)
         if keep.size > k:
             keep = keep[np.argpartition(-candidate[keep], k - 1)[:k]]
-        best = sorted(keep.tolist(), key=lambda i: (-float(candidate[i]), int(rows[i])))
-        return [(self._ids[int(rows[i])], float(candidate[i])) for i in best]
+        row = (lambda i: i) if rows is None else (lambda i: int(rows[i]))
+        best = sorted(keep.tolist(), key=lambda i: (-float(candidate[i]), row(i)))
+        return [(self._ids[row(i)], float(candidate[i])) for i in best]
+
+    def _scores_of(self, terms: list[str]) -> Any:
+        """Every chunk's BM25 score for ``terms``: a question searches the whole
+        index and then its best pages with the same terms, so the last few are kept."""
+        key = tuple(terms)
+        with self._terms_lock:
+            scores = self._scores.get(key)
+        if scores is None:
+            # get_scores is one sparse column sum; retrieve() adds ~7 ms of thread-pool set-up per call
+            scores = self._retriever.get_scores(terms)
+            scores.setflags(write=False)
+            with self._terms_lock:
+                self._scores[key] = scores
+                while len(self._scores) > 8:
+                    self._scores.popitem(last=False)
+        return scores
 
     def terms(self, query: str) -> list[str]:
         """The query's stemmed terms that occur in the corpus (remembered for the last few queries)."""
@@ -315,12 +333,17 @@ class Headings:
 #: two stages: a projection of every vector on its PROJECTED_DIMENSIONS
 #: principal directions (fit when first needed: ~0.05 s at the wiki's 42k)
 #: picks the CANDIDATES most similar, and their similarity is then computed
-#: exactly; the rest keep the projected value. At 42k chunks this is 1.0 ms
-#: against 2.2 ms for the full scan, and 3 of the 9,000 top-60 places of the
-#: wiki's dev questions differ from it (the full scan's ranks 37, 46 and 56: below 30, the depth searched).
+#: exactly; the rest keep the projected value. At 42k chunks, right after the
+#: question's embedding has left the caches cold, this is 1.7 ms against 2.0 ms
+#: with 2,048 candidates and ~3 ms for the full scan; 4 of the 4,500 top-30
+#: places of the wiki's 150 dev questions differ from the full scan (13 of 9,000 top-60).
 PROJECTED_FROM = 20_000
 PROJECTED_DIMENSIONS = 128
-CANDIDATES = 2_048
+CANDIDATES = 1_024
+
+#: How many of the best similarities a search by kind looks through first
+#: (``Vectors.top``): most of a kind's best are among them.
+LEADERS = 512
 
 
 class Vectors:
@@ -341,9 +364,10 @@ class Vectors:
         self.ids = list(ids)
         self.matrix = np.asarray(matrix, dtype=np.float32).reshape(len(self.ids), -1) if self.ids else np.zeros((0, 1))
         self.row = {cid: i for i, cid in enumerate(self.ids)}
-        self._rows: dict[int, tuple[Sequence[str], Any]] = {}  # rows of an id list (the catalog's, by kind)
+        self._rows: dict[int, tuple[Sequence[str], Any, Any]] = {}  # rows of an id list (the catalog's, by kind)
         self._projection: tuple[Any, Any] | None = None  # (directions, projected vectors), fit on first use
         self._projecting = threading.Lock()
+        self._leading: tuple[Any, Any] | None = None  # (similarities, their best rows)
 
     def get(self, chunk_id: str) -> Any:
         i = self.row.get(chunk_id)
@@ -410,19 +434,45 @@ class Vectors:
         import numpy as np
 
         if among is None:
-            rows = np.arange(len(sims))
+            rows = None
+            leaders = self._leaders(sims) if k <= LEADERS else None
+            if leaders is not None:
+                return [(self.ids[int(i)], float(sims[i])) for i in leaders[:k]]
         else:
             key = id(among)
             cached = self._rows.get(key)
             if cached is None or cached[0] is not among:
-                cached = self._rows[key] = (among, np.asarray([self.row[c] for c in among if c in self.row], dtype=np.int64))
+                picked = np.asarray([self.row[c] for c in among if c in self.row], dtype=np.int64)
+                mask = np.zeros(len(self.ids), dtype=bool)
+                mask[picked] = True
+                cached = self._rows[key] = (among, picked, mask)
             rows = cached[1]
-        if not len(rows):
+            if not len(rows):
+                return []
+            leaders = self._leaders(sims)
+            if leaders is not None:  # the best of the whole index usually hold the k best of a kind
+                best = leaders[cached[2][leaders]][:k]
+                if len(best) == min(k, len(rows)):
+                    return [(self.ids[int(i)], float(sims[i])) for i in best]
+        part = sims if rows is None else sims[rows]
+        if not len(part):
             return []
-        part = sims[rows]
         top = np.argpartition(-part, k - 1)[:k] if k < len(part) else np.arange(len(part))
         order = top[np.argsort(-part[top], kind="stable")]
-        return [(self.ids[int(rows[j])], float(part[j])) for j in order]
+        return [(self.ids[int(j if rows is None else rows[j])], float(part[j])) for j in order]
+
+    def _leaders(self, sims: Any) -> Any:
+        """The rows of the :data:`LEADERS` highest similarities, best first
+        (remembered for the last array: one question asks for several kinds)."""
+        import numpy as np
+
+        if len(sims) <= 4 * LEADERS:
+            return None
+        cached = self._leading
+        if cached is None or cached[0] is not sims:
+            top = np.argpartition(-sims, LEADERS - 1)[:LEADERS]
+            cached = self._leading = (sims, top[np.argsort(-sims[top], kind="stable")])
+        return cached[1]
 
 
 _STEMMER: Any = None

@@ -415,8 +415,9 @@ def _demote_reading_lists(index: Index, plan: QueryPlan, hits: list[Hit]) -> lis
         linked = sum(len(title) for title, _ in chunk.refs)
         return chunk.table is None and len(chunk.refs) >= ranking.READING_LIST_REFS and linked >= ranking.READING_LIST_SHARE * len(chunk.body)
 
-    lists = [h for h in hits if listing(h)]
-    rest = [h for h in hits if not listing(h)]
+    flags = [listing(h) for h in hits]
+    lists = [h for h, last in zip(hits, flags) if last]
+    rest = [h for h, last in zip(hits, flags) if not last]
     return rest + lists if rest else hits
 
 

@@ -103,6 +103,7 @@ class QueryReader:
         self._sections = _alternation({k: v.get("asked") or [] for k, v in profile.sections.items()})
         self._section_titles = {k: re.compile(str(v.get("heading") or "(?!)"), re.I) for k, v in profile.sections.items()}
         self._last = tuple(k for k, v in profile.sections.items() if v.get("last"))
+        self._shown_last: dict[tuple[str, str | None], bool] = {}  # (section, asked) → shown last, as found
         self._cues = tuple((re.compile(str(c["asked"]), re.I), str(c["heading"])) for c in profile.heading_cues)
         self._yielding = {
             str(d["name"]): (tuple(d["yields_to"]), re.compile(str(d.get("explicit") or "(?!)"), re.I))
@@ -234,10 +235,14 @@ class QueryReader:
     def shown_last(self, section: str, asked: str | None) -> bool:
         """Whether a section (or one it sits in) is a standard section the profile
         puts after all others (``last``: a list of sources) and the question does not ask for it."""
-        return any(
-            key != asked and any(self._section_titles[key].search(part) for part in section.split(PATH_SEP))
-            for key in self._last
-        )
+        key = (section, asked)
+        shown = self._shown_last.get(key)
+        if shown is None:
+            shown = self._shown_last[key] = any(
+                name != asked and any(self._section_titles[name].search(part) for part in section.split(PATH_SEP))
+                for name in self._last
+            )
+        return shown
 
     def known(self, word: str) -> bool:
         """Whether the corpus uses ``word`` (or a word of its stem, or one it abbreviates or misspells)."""

@@ -123,6 +123,26 @@ def test_the_two_stage_scan_finds_the_same_nearest_chunks_with_their_exact_simil
         assert np.allclose(sims[top], exact[top], atol=1e-5)
 
 
+
+def test_the_best_of_a_kind_are_the_same_whether_found_among_the_leaders_or_by_a_full_pass(monkeypatch: pytest.MonkeyPatch):
+    import numpy as np
+
+    from bot import lexical
+
+    monkeypatch.setattr(lexical, "LEADERS", 64)
+    rng = np.random.default_rng(3)
+    ids = [f"c{i}" for i in range(2_000)]
+    vectors = lexical.Vectors(ids, rng.normal(size=(2_000, 8)).astype(np.float32))
+    common = ids[::2]  # half of all chunks: their best are among the leaders
+    rare = ids[1::97]  # a few: most of their best are not, and a full pass finds them
+    for _ in range(5):
+        sims = rng.normal(size=2_000).astype(np.float32)
+        for among in (None, common, rare):
+            pool = range(2_000) if among is None else [int(c[1:]) for c in among]
+            expected = sorted(pool, key=lambda i: -sims[i])[:30]
+            assert [c for c, _ in vectors.top(sims, 30, among)] == [ids[i] for i in expected]
+
+
 OVERVIEW_PAGE = """---
 title: Safety Approaches
 ---
