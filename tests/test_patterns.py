@@ -3,6 +3,7 @@ documents and a deterministic fake embedder (fast tier: no model is loaded)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -549,6 +550,20 @@ def test_everyday_words_for_kinds_and_for_the_case_for_point_at_those_headings()
     reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
     assert "^types|form of" in reader.read("Which versions of widget safety are most realistic?").cues
     assert "case for|arguments for|^why" in reader.read("What's good about widget safety?").cues
+
+
+
+def test_how_it_would_work_or_what_it_covers_points_at_the_section_saying_what_it_does():
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    asked = [
+        "How does checking every widget against the customer's complaints make the factory safer?",
+        "What would that look like in practice?",
+        "When people talk about safer widgets, what kinds of things does that cover?",
+    ]
+    for question in asked:
+        cues = reader.read(question).cues
+        assert any(re.search(cue, "What This Approach Does", re.I) for cue in cues), question
+    assert not any(re.search(c, "What This Approach Does", re.I) for c in reader.read("Is widget safety tractable?").cues)
 
 
 RATINGS = """---
