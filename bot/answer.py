@@ -75,14 +75,17 @@ def abstain(question: str, query: str = "", message: str = messages.NOT_FOUND) -
     return Answer(question=question, text=message, citations=[], abstained=True, query=query or question)
 
 
-def evidence_is_weak(hits: Sequence[Hit], named: bool = False) -> bool:
+def evidence_is_weak(hits: Sequence[Hit], named: bool = False, cued: bool = False) -> bool:
     """Whether the hits are too weak to answer from.
 
     ``named``: the question names an approach of the index, so a lower
-    similarity is still evidence.
+    similarity is still evidence. ``cued``: its wording names the heading of a
+    section among the best hits ("… tell me what I want to hear" and a section
+    on sycophancy), which counts too, a little less.
     """
     best = max((h.dense for h in hits if h.dense is not None), default=0.0)
-    return not hits or best < (ranking.MIN_SIMILARITY_NAMED if named else ranking.MIN_SIMILARITY)
+    floor = ranking.MIN_SIMILARITY_NAMED if named else ranking.MIN_SIMILARITY_CUED if cued else ranking.MIN_SIMILARITY
+    return not hits or best < floor
 
 
 class _Numbering:
@@ -149,10 +152,14 @@ def group_hits(hits: Sequence[Hit]) -> list[_Group]:
     return list(groups.values())
 
 
-def compose(question: str, hits: Sequence[Hit], query: str = "") -> Answer:
-    """A grounded, cited markdown answer from ``hits`` (best first)."""
+def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = False) -> Answer:
+    """A grounded, cited markdown answer from ``hits`` (best first).
+
+    ``judged``: the caller has found the hits strong enough to answer from (a
+    question naming a page, or asking for a section by structure, is answered
+    from less similar evidence); otherwise weak evidence gets no answer."""
     query = query or question
-    if evidence_is_weak(hits):
+    if not hits or (not judged and evidence_is_weak(hits)):
         return abstain(question, query)
     numbering = _Numbering(hits)
     groups = [g for g in group_hits(hits) if any(not h.expanded for h in g.hits)]

@@ -76,7 +76,8 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     target = approaches[0] if approaches else documents[0][0] if documents else hits[0].chunk.doc_id
     pinned = quoted or _pinned(index, plan, target)
     structured = bool(pinned) and bool(approaches or plan.dimensions or plan.section)
-    weak = evidence_is_weak(hits, named=bool(approaches))
+    cued = any(cue_matches(plan.cues, h.chunk.section) for h in hits[: ranking.CUED_WITHIN])
+    weak = evidence_is_weak(hits, named=bool(approaches), cued=cued)
     missing = _not_covered(plan, hits)
     if missing and not weak:
         # the search missed a passage naming the question's specific subject: look for it by name
@@ -90,13 +91,13 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if plan.fact and not missing and not structured and not weak and _fact_not_covered(plan, hits[:1], strict=True):
         hits = _lead_with_fact(retriever, rankings, plan, hits, approaches)  # the fact leads, even from the introduction
         led_by_fact = not _fact_not_covered(plan, hits[:1])
-    if missing or (not structured and (weak or _fact_not_covered(plan, hits))):
+    if missing or weak or (not structured and _fact_not_covered(plan, hits)):
         return _decline(index, question, query, () if weak else missing, documents)
     hits = _pin(retriever, hits, pinned)
     if not led_by_fact and (not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section):
         hits = _demote_overview(hits)
     hits = _demote_reading_lists(index, plan, hits)
-    return compose(question, _with_counts(index, plan, hits), query=query)
+    return compose(question, _with_counts(index, plan, hits), query=query, judged=True)
 
 
 def _quoted_heading(

@@ -96,6 +96,11 @@ MAX_EXPANDED_ROWS = 8
 MIN_SIMILARITY = 0.36
 MIN_SIMILARITY_NAMED = 0.25
 
+#: A question whose wording names the heading of a section among its CUED_WITHIN
+#: best hits (a heading cue of the profile) is answered from a lower similarity.
+MIN_SIMILARITY_CUED = 0.30
+CUED_WITHIN = 3
+
 #: A question quoting a heading of at least this many words asks for that section.
 QUOTED_HEADING_WORDS = 5
 

@@ -599,3 +599,28 @@ def test_which_is_better_x_or_y_asks_for_a_comparison():
     reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
     assert reader.read("Which is better at catching faults: factory audits or recall orders?").contrast
     assert not reader.read("Which audits are better?").contrast
+
+
+def test_a_question_worded_like_a_found_sections_heading_is_answered_from_less_similar_evidence(
+    made_up: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from bot import ranking
+
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY", 1.01)  # no unnamed question is similar enough …
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY_CUED", 0.0)  # … but one naming a found section's heading is
+    cued = session(made_up).ask("Could inspectors realistically pull off auditing every factory?")
+    assert not cued.abstained and "Feasible" in cued.citations[0].section
+    assert session(made_up).ask("Do inspectors audit every factory yearly?").abstained
+
+
+def test_a_question_naming_a_page_and_a_rating_is_answered_from_the_named_pages_floor(
+    made_up: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from bot import ranking
+
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY", 1.01)
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY_NAMED", 0.0)
+    answer = session(made_up).ask("How tractable is widget safety?")
+    assert not answer.abstained and "Medium" in answer.text
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY_NAMED", 1.01)
+    assert session(made_up).ask("How tractable is widget safety?").abstained
