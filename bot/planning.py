@@ -97,7 +97,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if not led_by_fact and (not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section):
         hits = _demote_overview(hits)
     hits = _demote_reading_lists(index, plan, hits)
-    return compose(question, _with_counts(index, plan, hits), query=query, judged=True)
+    return compose(question, _with_crux(index, _with_counts(index, plan, hits)), query=query, judged=True)
 
 
 def _quoted_heading(
@@ -344,7 +344,7 @@ def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc
         led = _lead_with_fact(retriever, rankings, plan, hits, [doc_id]) if _fact_not_covered(plan, hits[:1], strict=True) else hits
         if not _fact_not_covered(plan, led[:1]):
             return led
-    return _demote_overview(hits)
+    return _with_crux(index, _demote_overview(hits))
 
 
 def _pinned(index: Index, plan: QueryPlan, doc_id: str | None) -> list[Chunk]:
@@ -383,6 +383,21 @@ def _first(leading: Sequence[Hit], hits: list[Hit]) -> list[Hit]:
     top = max((h.score for h in hits), default=0.0) + 1e-3
     ids = {h.chunk.chunk_id for h in leading}
     return [replace(h, score=top) for h in leading] + [h for h in hits if h.chunk.chunk_id not in ids]
+
+
+def _with_crux(index: Index, hits: list[Hit]) -> list[Hit]:
+    """The crux table of the answer's main section, whole, when the search found
+    only the section's prose ("Key question: …"): a crux is answered with its sides."""
+    if not hits:
+        return hits
+    main = hits[0].chunk
+    have = {h.chunk.chunk_id for h in hits}
+    extra: list[Hit] = []
+    for table_id in sorted({c.table.table_id for c in index.catalog.sections(main.doc_id).get(main.section, ()) if c.table is not None and c.table.crux}):
+        rows = index.catalog.table_rows(table_id)
+        if len(rows) <= ranking.MAX_EXPANDED_ROWS and not any(r.chunk_id in have for r in rows):
+            extra += [Hit(r, hits[0].score, None, None, expanded=True) for r in rows]
+    return hits[:1] + extra + hits[1:] if extra else hits
 
 
 def _with_counts(index: Index, plan: QueryPlan, hits: list[Hit]) -> list[Hit]:

@@ -624,3 +624,48 @@ def test_a_question_naming_a_page_and_a_rating_is_answered_from_the_named_pages_
     assert not answer.abstained and "Medium" in answer.text
     monkeypatch.setattr(ranking, "MIN_SIMILARITY_NAMED", 1.01)
     assert session(made_up).ask("How tractable is widget safety?").abstained
+
+
+KEYED = """---
+title: Sprocket Testing
+description: Testing sprockets before sale.
+---
+
+## Crux 2: Hidden Faults
+
+| Tests catch it | Faults slip through |
+|----------------|---------------------|
+| Faults leave traces | Some faults stay dormant |
+| Testers are thorough | Budgets are small |
+
+**Key question**: If a sprocket concealed its defect on purpose, would inspection still reveal it?
+
+## Inspection Steps
+
+| Step | Purpose |
+|------|---------|
+| Sprocket inspection step 1 | Reveals a concealed defect of kind 1 |
+| Sprocket inspection step 2 | Reveals a concealed defect of kind 2 |
+| Sprocket inspection step 3 | Reveals a concealed defect of kind 3 |
+| Sprocket inspection step 4 | Reveals a concealed defect of kind 4 |
+| Sprocket inspection step 5 | Reveals a concealed defect of kind 5 |
+| Sprocket inspection step 6 | Reveals a concealed defect of kind 6 |
+| Sprocket inspection step 7 | Reveals a concealed defect of kind 7 |
+| Sprocket inspection step 8 | Reveals a concealed defect of kind 8 |
+| Sprocket inspection step 9 | Reveals a concealed defect of kind 9 |
+| Sprocket inspection step 10 | Reveals a concealed defect of kind 10 |
+| Sprocket inspection step 11 | Reveals a concealed defect of kind 11 |
+| Sprocket inspection step 12 | Reveals a concealed defect of kind 12 |
+
+## Who Should Work on This?
+
+- Quality engineers
+"""
+
+
+def test_a_crux_found_by_its_key_question_is_given_with_its_sides(tmp_path: Path):
+    index = index_pages(tmp_path, {"sprocket-testing.md": KEYED})
+    answer = session(index).ask("If a sprocket concealed its defect on purpose, would inspection reveal it?")
+    assert not answer.abstained
+    for argument in ("Faults leave traces", "Some faults stay dormant", "Budgets are small"):
+        assert argument in answer.text
