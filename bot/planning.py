@@ -93,6 +93,10 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         led_by_fact = not _fact_not_covered(plan, hits[:1])
     if missing or weak or (not structured and _fact_not_covered(plan, hits)):
         return _decline(index, question, query, () if weak else missing, documents)
+    if plan.quantity and not plan.fact and not structured:  # a figure leads when the search found one
+        counted = replace(plan, fact=True, number=True)
+        if _fact_not_covered(counted, hits[:1]):
+            hits = _lead_with_fact(retriever, rankings, counted, hits, approaches)
     hits = _pin(retriever, hits, pinned)
     if not led_by_fact and (not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section):
         hits = _demote_overview(hits)

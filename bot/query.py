@@ -78,6 +78,7 @@ class QueryPlan:
     cues: tuple[str, ...] = ()  # heading patterns the question points at
     fact: bool = False  # asks for a specific fact (a number, a date, a name)
     number: bool = False  # asks for a count or an amount
+    quantity: bool = False  # asks how often, how much, how well…: a stated figure leads when one is found, none is required
     date: bool = False  # asks for a date or a year
     since: bool = False  # asks when something began ("when was it founded?")
     names: tuple[str, ...] = ()  # proper names and numbers in the question (not approach names)
@@ -310,6 +311,7 @@ class QueryReader:
         return QueryPlan(
             fact=number or date or bool(_FACT_QUESTION.search(low)),
             number=number,
+            quantity=bool(_QUANTITY_QUESTION.search(low)),
             date=date,
             since=date and bool(_SINCE_QUESTION.search(low)),
             names=names,
@@ -452,6 +454,10 @@ def _proper_phrases(text: str) -> list[str]:
 
 
 #: Questions after a count or an amount: answerable only from evidence holding a number.
+_QUANTITY_QUESTION = re.compile(
+    r"\b(?:how (?:often|much|many|far|close|good|well|likely|big|large|fast|accurate|effective)|"
+    r"what (?:percentage|share|fraction|rate)|rates?)\b"
+)
 _NUMBER_QUESTION = re.compile(
     r"\b(?:how many (?:people|researchers|employees|staff|parameters|gpus|chips|dollars|papers|countries|labs|"
     r"signatories|signers)|how much (?:money|funding|did|was|is spent|does it cost)|salary|salaries|earn|budget|"

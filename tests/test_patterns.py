@@ -669,3 +669,32 @@ def test_a_crux_found_by_its_key_question_is_given_with_its_sides(tmp_path: Path
     assert not answer.abstained
     for argument in ("Faults leave traces", "Some faults stay dormant", "Budgets are small"):
         assert argument in answer.text
+
+
+RECALLS = """---
+title: Gizmo Recalls
+description: When gizmos are pulled from shops.
+---
+
+## Background
+
+Gizmo recalls happen often, and how often they happen worries regulators.
+
+## Recall Figures
+
+| Period | Gizmo recalls |
+|--------|---------------|
+| Last year | 41 recalls, most of them voluntary |
+| The year before | 17 recalls |
+
+## Who Should Work on This?
+
+- Regulators
+"""
+
+
+def test_how_often_is_led_by_a_stated_figure_from_another_section(tmp_path: Path):
+    index = index_pages(tmp_path, {"gizmo-recalls.md": RECALLS})
+    answer = session(index).ask("How often do gizmo recalls happen?")
+    assert not answer.abstained
+    assert answer.citations[0].section == "Recall Figures" and "41" in answer.text.split("\n\n")[0]
