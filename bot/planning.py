@@ -27,7 +27,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     retriever = HybridRetriever(index)
     query = plan.search_text
     retriever.prepare([query])
-    documents = retriever.documents(query, scope)
+    documents = _Documents(retriever, query, scope)
     approaches = _named(plan, scope, documents)
 
     if plan.listing and plan.dimensions and not approaches:
@@ -39,7 +39,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if quoted:  # the question quotes a heading: that section, on its own page, is what it asks for
         approaches = [quoted[0].doc_id]
     elif len(approaches) < 2 and plan.contrast:
-        approaches = _compared(approaches, documents)
+        approaches = _compared(approaches, documents())
     if len(approaches) >= 2:
         groups = [g for g in (_evidence_for(index, retriever, plan, d, k) for d in approaches) if g]
         missing = _not_covered(plan, [h for g in groups for h in g])
@@ -49,7 +49,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
                 groups.append(found)
                 missing = _not_covered(plan, [h for g in groups for h in g])
         if missing or all(_fact_not_covered(plan, g) for g in groups):  # declined when no side states the fact
-            return _decline(index, question, query, missing, documents)
+            return _decline(index, question, query, missing, documents())
         return compose_groups(question, query, groups)
 
     if approaches:
@@ -65,15 +65,15 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
             rankings += retriever.ranked(residual, approaches, dense=False)
     else:
         rankings = retriever.ranked(query, scope)
-        targets = [d for d, _ in documents[:2]]
+        targets = [d for d, _ in documents()[:2]]
         rankings += retriever.ranked(query, targets, headings=True)
-        rankings.append(_document_ranking(index, documents[:2]))
+        rankings.append(_document_ranking(index, documents()[:2]))
     if plan.cues:
         rankings.append(_cue_ranking(index, plan, targets[:1] if not approaches else approaches, rankings))
     hits = retriever.fuse(rankings, k)
     if not hits:
-        return _decline(index, question, query, (), documents)
-    target = approaches[0] if approaches else documents[0][0] if documents else hits[0].chunk.doc_id
+        return _decline(index, question, query, (), documents())
+    target = approaches[0] if approaches else documents()[0][0] if documents() else hits[0].chunk.doc_id
     pinned = quoted or _pinned(index, plan, target)
     structured = bool(pinned) and bool(approaches or plan.dimensions or plan.section)
     cued = any(cue_matches(plan.cues, h.chunk.section) for h in hits[: ranking.CUED_WITHIN])
@@ -92,7 +92,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         hits = _lead_with_fact(retriever, rankings, plan, hits, approaches)  # the fact leads, even from the introduction
         led_by_fact = not _fact_not_covered(plan, hits[:1])
     if missing or weak or (not structured and _fact_not_covered(plan, hits)):
-        return _decline(index, question, query, () if weak else missing, documents)
+        return _decline(index, question, query, () if weak else missing, documents())
     if plan.quantity and not plan.fact and not structured:  # a figure leads when the search found one
         counted = replace(plan, fact=True, number=True)
         if _fact_not_covered(counted, hits[:1]):
@@ -108,7 +108,7 @@ def _quoted_heading(
     index: Index,
     plan: QueryPlan,
     approaches: Sequence[str],
-    documents: Sequence[tuple[str, float]],
+    documents: _Documents,
     scope: Collection[str] | None,
 ) -> list[Chunk]:
     """The chunks of the section whose heading (of several words) the question
@@ -123,7 +123,7 @@ def _quoted_heading(
         if heading in text
         for doc_id, section in places
         if (not approaches or doc_id in approaches) and (not scope or doc_id in scope)
-        for rank in [next((i for i, (d, _) in enumerate(documents) if d == doc_id), len(documents))]
+        for rank in [next((i for i, (d, _) in enumerate(documents()) if d == doc_id), len(documents()))]
     ]
     if not found:
         return []
@@ -135,11 +135,29 @@ def _plain(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def _named(plan: QueryPlan, scope: Collection[str] | None, documents: Sequence[tuple[str, float]]) -> list[str]:
+class _Documents:
+    """A question's document ranking, made when first asked for: a question
+    naming its page is searched within that page and seldom needs it (nor the
+    scan of every chunk it costs)."""
+
+    def __init__(self, retriever: HybridRetriever, query: str, scope: Collection[str] | None):
+        self._retriever, self._query, self._scope = retriever, query, scope
+        self._ranked: list[tuple[str, float]] | None = None
+
+    def __call__(self) -> list[tuple[str, float]]:
+        if self._ranked is None:
+            self._ranked = self._retriever.documents(self._query, self._scope)
+        return self._ranked
+
+
+def _named(plan: QueryPlan, scope: Collection[str] | None, documents: _Documents) -> list[str]:
     """The approaches the question names, within scope. One named only by an
     everyday word ("oversight") counts when the search ranks it high too."""
-    near = {d for d, _ in documents[:ranking.NAMED_BY_WORD_WITHIN]}
-    return [d for d in plan.approaches if (not scope or d in scope) and (d not in plan.weak or d in near)]
+    named = [d for d in plan.approaches if not scope or d in scope]
+    if not any(d in plan.weak for d in named):
+        return named
+    near = {d for d, _ in documents()[:ranking.NAMED_BY_WORD_WITHIN]}
+    return [d for d in named if d not in plan.weak or d in near]
 
 
 def _compared(approaches: list[str], documents: Sequence[tuple[str, float]]) -> list[str]:

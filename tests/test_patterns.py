@@ -698,3 +698,18 @@ def test_how_often_is_led_by_a_stated_figure_from_another_section(tmp_path: Path
     answer = session(index).ask("How often do gizmo recalls happen?")
     assert not answer.abstained
     assert answer.citations[0].section == "Recall Figures" and "41" in answer.text.split("\n\n")[0]
+
+
+def test_a_question_naming_its_page_is_answered_without_ranking_every_document(made_up: Path, monkeypatch: pytest.MonkeyPatch):
+    calls: list[str] = []
+    ranked = HybridRetriever.documents
+
+    def counted(self: HybridRetriever, query: str, doc_ids=None):  # type: ignore[no-untyped-def]
+        calls.append(query)
+        return ranked(self, query, doc_ids)
+
+    monkeypatch.setattr(HybridRetriever, "documents", counted)
+    named = session(made_up).ask("How tractable is widget safety?")
+    assert "Medium" in named.text and calls == []
+    unnamed = session(made_up).ask("Factory audits: do inspectors visit plants yearly?")
+    assert not unnamed.abstained and len(calls) == 1
