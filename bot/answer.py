@@ -75,17 +75,15 @@ def abstain(question: str, query: str = "", message: str = messages.NOT_FOUND) -
     return Answer(question=question, text=message, citations=[], abstained=True, query=query or question)
 
 
-def evidence_is_weak(hits: Sequence[Hit], named: bool = False, cued: bool = False) -> bool:
+def evidence_is_weak(hits: Sequence[Hit], cued: bool = False) -> bool:
     """Whether the hits are too weak to answer from.
 
-    ``named``: the question names an approach of the index, so a lower
-    similarity is still evidence. ``cued``: its wording names the heading of a
-    section among the best hits ("… tell me what I want to hear" and a section
-    on sycophancy), which counts too, a little less.
+    ``cued``: the question's wording names the heading of a section among the
+    best hits ("… tell me what I want to hear" and a section on sycophancy), so
+    a lower similarity is still evidence.
     """
     best = max((h.dense for h in hits if h.dense is not None), default=0.0)
-    floor = ranking.MIN_SIMILARITY_NAMED if named else ranking.MIN_SIMILARITY_CUED if cued else ranking.MIN_SIMILARITY
-    return not hits or best < floor
+    return not hits or best < (ranking.MIN_SIMILARITY_CUED if cued else ranking.MIN_SIMILARITY)
 
 
 class _Numbering:
@@ -155,9 +153,8 @@ def group_hits(hits: Sequence[Hit]) -> list[_Group]:
 def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = False) -> Answer:
     """A grounded, cited markdown answer from ``hits`` (best first).
 
-    ``judged``: the caller has found the hits strong enough to answer from (a
-    question naming a page, or asking for a section by structure, is answered
-    from less similar evidence); otherwise weak evidence gets no answer."""
+    ``judged``: the caller has already found the hits strong enough to answer
+    from (see :func:`evidence_is_weak`); otherwise weak evidence gets no answer."""
     query = query or question
     if not hits or (not judged and evidence_is_weak(hits)):
         return abstain(question, query)

@@ -77,7 +77,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     pinned = quoted or _pinned(index, plan, target)
     structured = bool(pinned) and bool(approaches or plan.dimensions or plan.section)
     cued = any(cue_matches(plan.cues, h.chunk.section) for h in hits[: ranking.CUED_WITHIN])
-    weak = evidence_is_weak(hits, named=bool(approaches), cued=cued)
+    weak = evidence_is_weak(hits, cued=cued)
     missing = _not_covered(plan, hits)
     if missing and not weak:
         # the search missed a passage naming the question's specific subject: look for it by name

@@ -91,8 +91,10 @@ MAX_EXPANDED_ROWS = 8
 
 # -- 4. choosing what to show -----------------------------------------------------------
 
-#: Abstain when the best dense similarity is below this; when the question
-#: names an approach of the index, a lower similarity is still evidence.
+#: Abstain when the best dense similarity is below this, whether or not the
+#: question names a page (a follow-up inherits its topic's name, and off-topic
+#: ones must still be declined). A passage stating the fact a question is after
+#: may lead the answer from MIN_SIMILARITY_NAMED on a page the question names.
 MIN_SIMILARITY = 0.36
 MIN_SIMILARITY_NAMED = 0.25
 

@@ -613,17 +613,19 @@ def test_a_question_worded_like_a_found_sections_heading_is_answered_from_less_s
     assert session(made_up).ask("Do inspectors audit every factory yearly?").abstained
 
 
-def test_a_question_naming_a_page_and_a_rating_is_answered_from_the_named_pages_floor(
+def test_naming_a_page_lowers_no_floor_so_a_follow_up_inheriting_its_name_is_still_declined(
     made_up: Path, monkeypatch: pytest.MonkeyPatch
 ):
     from bot import ranking
 
     monkeypatch.setattr(ranking, "MIN_SIMILARITY", 1.01)
-    monkeypatch.setattr(ranking, "MIN_SIMILARITY_NAMED", 0.0)
-    answer = session(made_up).ask("How tractable is widget safety?")
-    assert not answer.abstained and "Medium" in answer.text
-    monkeypatch.setattr(ranking, "MIN_SIMILARITY_NAMED", 1.01)
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY_NAMED", 0.0)  # only for a fact to lead, never to answer at all
     assert session(made_up).ask("How tractable is widget safety?").abstained
+    chat = session(made_up)
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY", 0.0)
+    assert not chat.ask("How tractable is widget safety?").abstained
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY", 1.01)
+    assert chat.ask("And what about its weather?").abstained
 
 
 KEYED = """---
