@@ -366,6 +366,10 @@ def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc
         led = _lead_with_fact(retriever, rankings, plan, hits, [doc_id]) if _fact_not_covered(plan, hits[:1], strict=True) else hits
         if not _fact_not_covered(plan, led[:1]):
             return led
+    elif plan.quantity:  # a figure leads each side when its search found one
+        counted = replace(plan, fact=True, number=True)
+        if _fact_not_covered(counted, hits[:1]):
+            hits = _lead_with_fact(retriever, rankings, counted, hits, [doc_id])
     return _with_crux(index, _demote_overview(hits))
 
 

@@ -715,3 +715,13 @@ def test_a_question_naming_its_page_is_answered_without_ranking_every_document(m
     assert "Medium" in named.text and calls == []
     unnamed = session(made_up).ask("Factory audits: do inspectors visit plants yearly?")
     assert not unnamed.abstained and len(calls) == 1
+
+
+def test_how_often_in_a_comparison_is_led_by_each_sides_figure(tmp_path: Path):
+    sprockets = RECALLS.replace("Gizmo", "Sprocket").replace("gizmo", "sprocket").replace("41 recalls", "9 recalls")
+    index = index_pages(tmp_path, {"gizmo-recalls.md": RECALLS, "sprocket-recalls.md": sprockets})
+    answer = session(index).ask("How often do recalls happen: gizmo recalls versus sprocket recalls?")
+    assert not answer.abstained
+    led = [c for c in answer.citations if c.section == "Recall Figures"]
+    assert {c.doc_id for c in led} == {"gizmo-recalls", "sprocket-recalls"}
+    assert "41 recalls" in answer.text and "9 recalls" in answer.text
