@@ -35,6 +35,10 @@ _LISTING = re.compile(
     r"\bwhich (?:approach|one)s?\b",
     re.I,
 )
+#: "which ones" after "ways of slowing down" asks among those ways, not across approaches.
+_OWN_KINDS = re.compile(
+    r"\b(?:ways|kinds|types|forms|sorts|versions|varieties|flavou?rs)\b (?:of|to)\b.*\bwhich (?:ones?|of them)\b"
+)
 _COMPARE = re.compile(r"\b(?:compare|comparison|versus|vs\.?|or|and|between|differ)\b", re.I)
 _RATINGS = {
     "Very low": r"very low",
@@ -323,7 +327,7 @@ class QueryReader:
             dimensions=dimensions,
             rating=rating,
             overall=bool(_OVERALL.search(low)),
-            listing=bool(_LISTING.search(low)) and len(approaches) < 2,
+            listing=bool(_LISTING.search(low)) and len(approaches) < 2 and not _OWN_KINDS.search(low),
             section=section,
             residual=residual,
             cues=cues,

@@ -725,3 +725,10 @@ def test_how_often_in_a_comparison_is_led_by_each_sides_figure(tmp_path: Path):
     led = [c for c in answer.citations if c.section == "Recall Figures"]
     assert {c.doc_id for c in led} == {"gizmo-recalls", "sprocket-recalls"}
     assert "41 recalls" in answer.text and "9 recalls" in answer.text
+
+
+def test_which_ones_after_ways_of_something_asks_among_those_not_across_approaches():
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    assert not reader.read("What different ways of slowing widgets down are there, and which ones are doable?").listing
+    assert reader.read("Which ones are the most tractable?").listing
+    assert reader.read("Which approaches are the most neglected?").listing
