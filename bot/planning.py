@@ -93,10 +93,8 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         led_by_fact = not _fact_not_covered(plan, hits[:1])
     if missing or weak or (not structured and _fact_not_covered(plan, hits)):
         return _decline(index, question, query, () if weak else missing, documents())
-    if plan.quantity and not plan.fact and not structured:  # a figure leads when the search found one
-        counted = replace(plan, fact=True, number=True)
-        if _fact_not_covered(counted, hits[:1]):
-            hits = _lead_with_fact(retriever, rankings, counted, hits, approaches)
+    if plan.quantity and not plan.fact and not structured:
+        hits = _lead_with_figure(retriever, rankings, plan, hits, approaches)
     hits = _pin(retriever, hits, pinned)
     if not led_by_fact and (not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section):
         hits = _demote_overview(hits)
@@ -287,6 +285,15 @@ def _lead_with_fact(
     return _first([found], hits)
 
 
+def _lead_with_figure(
+    retriever: HybridRetriever, rankings: Sequence[Ranking], plan: QueryPlan, hits: list[Hit], named: Sequence[str]
+) -> list[Hit]:
+    """For "how often / how much / how well …": the hits led by a chunk stating a
+    figure when the best one states none and the search found one; never a decline."""
+    counted = replace(plan, fact=True, number=True)
+    return _lead_with_fact(retriever, rankings, counted, hits, named) if _fact_not_covered(counted, hits[:1]) else hits
+
+
 def _openings(retriever: HybridRetriever, plan: QueryPlan, doc_ids: Sequence[str], seen: set[str]) -> list[Hit]:
     """The passages of each page's first section (not in ``seen``), as hits with their similarity."""
     catalog = retriever.index.catalog
@@ -366,10 +373,8 @@ def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc
         led = _lead_with_fact(retriever, rankings, plan, hits, [doc_id]) if _fact_not_covered(plan, hits[:1], strict=True) else hits
         if not _fact_not_covered(plan, led[:1]):
             return led
-    elif plan.quantity:  # a figure leads each side when its search found one
-        counted = replace(plan, fact=True, number=True)
-        if _fact_not_covered(counted, hits[:1]):
-            hits = _lead_with_fact(retriever, rankings, counted, hits, [doc_id])
+    elif plan.quantity:
+        hits = _lead_with_figure(retriever, rankings, plan, hits, [doc_id])
     return _with_crux(index, _demote_overview(hits))
 
 
