@@ -732,3 +732,9 @@ def test_which_ones_after_ways_of_something_asks_among_those_not_across_approach
     assert not reader.read("What different ways of slowing widgets down are there, and which ones are doable?").listing
     assert reader.read("Which ones are the most tractable?").listing
     assert reader.read("Which approaches are the most neglected?").listing
+
+
+def test_progress_on_hold_asks_for_no_tractability_rating():
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    assert "Tractability" not in reader.read("Would putting widget progress on hold be a good idea?").dimensions
+    assert "Tractability" in reader.read("Is there progress on widget safety?").dimensions
