@@ -69,7 +69,9 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         rankings += retriever.ranked(query, targets, headings=True)
         rankings.append(_document_ranking(index, documents()[:2]))
     if plan.cues:
-        rankings.append(_cue_ranking(index, plan, targets[:1] if not approaches else approaches, rankings))
+        # on the pages searched: the best two when none is named (a heading the wording names
+        # can tell the second page from the first)
+        rankings.append(_cue_ranking(index, plan, targets, rankings))
     hits = retriever.fuse(rankings, k)
     if not hits:
         return _decline(index, question, query, (), documents())

@@ -738,3 +738,44 @@ def test_progress_on_hold_asks_for_no_tractability_rating():
     reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
     assert "Tractability" not in reader.read("Would putting widget progress on hold be a good idea?").dimensions
     assert "Tractability" in reader.read("Is there progress on widget safety?").dimensions
+
+
+POLICY = """---
+title: Widget Policy
+description: Rules for the companies making widgets.
+---
+
+## Rules
+
+Companies making widgets must keep widgets safe, and regulators trust companies that report widget faults.
+
+## Enforcement
+
+Regulators fine companies making unsafe widgets.
+"""
+
+SELF_RULE = """---
+title: Widget Workshops
+description: How workshops handle safety on the inside.
+---
+
+## Crux 1: Can Workshops Self-Regulate?
+
+| Yes | No |
+|-----|----|
+| Owners care about their name | Margins come first |
+| Peers watch each other | Nobody checks |
+
+## Hiring
+
+Workshops hire inspectors.
+"""
+
+
+def test_a_heading_the_wording_names_on_the_second_best_page_is_found(tmp_path: Path):
+    index = index_pages(tmp_path, {"widget-policy.md": POLICY, "widget-workshops.md": SELF_RULE})
+    question = "Can we trust the companies making widgets to keep widgets safe voluntarily?"
+    ranked = HybridRetriever(Index.open(index, embedder=FAKE)).documents(question)  # type: ignore[arg-type]
+    assert [d for d, _ in ranked][:2] == ["widget-policy", "widget-workshops"]
+    answer = session(index).ask(question)
+    assert not answer.abstained and "Self-Regulate" in answer.citations[0].section
