@@ -779,3 +779,9 @@ def test_a_heading_the_wording_names_on_the_second_best_page_is_found(tmp_path: 
     assert [d for d, _ in ranked][:2] == ["widget-policy", "widget-workshops"]
     answer = session(index).ask(question)
     assert not answer.abstained and "Self-Regulate" in answer.citations[0].section
+
+
+def test_will_it_keep_working_points_at_a_heading_on_durability():
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    for question in ("Does inspecting factories stop working once widgets get cheaper?", "Will recall orders keep working?"):
+        assert any(re.search(c, "Crux 2: Is Widget Control Durable?", re.I) for c in reader.read(question).cues), question
