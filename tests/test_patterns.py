@@ -785,3 +785,13 @@ def test_will_it_keep_working_points_at_a_heading_on_durability():
     reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
     for question in ("Does inspecting factories stop working once widgets get cheaper?", "Will recall orders keep working?"):
         assert any(re.search(c, "Crux 2: Is Widget Control Durable?", re.I) for c in reader.read(question).cues), question
+
+
+def test_the_wiki_profile_hears_what_are_the_positions_as_asking_for_its_cruxes():
+    from bot.profile import load_profile
+
+    profile = load_profile("", Path(__file__).resolve().parent.parent / "profiles" / "wiki.yaml")
+    reader = QueryReader([Page("widget-recalls", "Widget Recalls")], [Text("widget-recalls", "Widget recalls are discussed here.")], profile)
+    assert reader.read("What are the positions on whether widget recalls work, and how likely is each?").section == "cruxes"
+    assert reader.read("What views does the widget recalls page lay out?").section == "cruxes"
+    assert reader.read("How many widget recalls were there?").section is None
