@@ -591,6 +591,7 @@ def test_everyday_words_ask_for_who_should_work_on_it_and_for_neglectedness():
     reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
     assert reader.read("I know factories well. Would widget safety be a sensible fit for me?").section == "who"
     assert reader.read("Is widget safety right for me, or a poor use of my time?").section == "who"
+    assert reader.read("Who should think about taking a job at a widget factory?").section == "who"
     assert "Neglectedness" in reader.read("Are a lot of people working on widget safety, or is it a lonely field?").dimensions
     assert "If alignment hard" in reader.read("If it turns out that making AI behave is really hard, how much does widget safety matter?").dimensions
 
