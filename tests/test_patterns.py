@@ -647,23 +647,12 @@ description: Testing sprockets before sale.
 
 | Step | Purpose |
 |------|---------|
-| Sprocket inspection step 1 | Reveals a concealed defect of kind 1 |
-| Sprocket inspection step 2 | Reveals a concealed defect of kind 2 |
-| Sprocket inspection step 3 | Reveals a concealed defect of kind 3 |
-| Sprocket inspection step 4 | Reveals a concealed defect of kind 4 |
-| Sprocket inspection step 5 | Reveals a concealed defect of kind 5 |
-| Sprocket inspection step 6 | Reveals a concealed defect of kind 6 |
-| Sprocket inspection step 7 | Reveals a concealed defect of kind 7 |
-| Sprocket inspection step 8 | Reveals a concealed defect of kind 8 |
-| Sprocket inspection step 9 | Reveals a concealed defect of kind 9 |
-| Sprocket inspection step 10 | Reveals a concealed defect of kind 10 |
-| Sprocket inspection step 11 | Reveals a concealed defect of kind 11 |
-| Sprocket inspection step 12 | Reveals a concealed defect of kind 12 |
+{steps}
 
 ## Who Should Work on This?
 
 - Quality engineers
-"""
+""".format(steps="\n".join(f"| Sprocket inspection step {i} | Reveals a concealed defect of kind {i} |" for i in range(1, 13)))
 
 
 def test_a_crux_found_by_its_key_question_is_given_with_its_sides(tmp_path: Path):
