@@ -9,7 +9,7 @@ dimension or section pinned first. Then hands it to the composer.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from bot import messages, ranking
@@ -421,15 +421,7 @@ def _first(leading: Sequence[Hit], hits: list[Hit]) -> list[Hit]:
 def _with_crux(index: Index, hits: list[Hit]) -> list[Hit]:
     """The crux table of the answer's main section, whole, when the search found
     only the section's prose ("Key question: …"): a crux is answered with its sides."""
-    if not hits:
-        return hits
-    main = hits[0].chunk
-    have = {h.chunk.chunk_id for h in hits}
-    extra: list[Hit] = []
-    for table_id in sorted({c.table.table_id for c in index.catalog.sections(main.doc_id).get(main.section, ()) if c.table is not None and c.table.crux}):
-        rows = index.catalog.table_rows(table_id)
-        if len(rows) <= ranking.MAX_EXPANDED_ROWS and not any(r.chunk_id in have for r in rows):
-            extra += [Hit(r, hits[0].score, None, None, expanded=True) for r in rows]
+    extra = _unfound_tables(index, hits, lambda rows: rows[0].table is not None and rows[0].table.crux)
     return hits[:1] + extra + hits[1:] if extra else hits
 
 
@@ -437,19 +429,25 @@ def _with_counts(index: Index, plan: QueryPlan, hits: list[Hit]) -> list[Hit]:
     """For a question after a number: the small tables of the answer's main
     section, whole, when none of their rows was retrieved (the counts a
     section's prose only comments on sit in its table)."""
-    if not plan.number or not hits:
+    if not plan.number:
         return hits
+    return _unfound_tables(index, hits, lambda rows: any(has_count(r.body) for r in rows)) + hits
+
+
+def _unfound_tables(index: Index, hits: list[Hit], wanted: Callable[[list[Chunk]], bool]) -> list[Hit]:
+    """The rows, as expanded hits, of each small table of the main section (the
+    first hit's) of which the hits hold no row and whose rows ``wanted`` accepts."""
+    if not hits:
+        return []
     main = hits[0].chunk
     have = {h.chunk.chunk_id for h in hits}
-    extra: list[Hit] = []
     tables = {c.table.table_id for c in index.catalog.sections(main.doc_id).get(main.section, ()) if c.table is not None}
+    extra: list[Hit] = []
     for table_id in sorted(tables):
         rows = index.catalog.table_rows(table_id)
-        if len(rows) > ranking.MAX_EXPANDED_ROWS or any(r.chunk_id in have for r in rows):
-            continue
-        if any(has_count(r.body) for r in rows):
+        if len(rows) <= ranking.MAX_EXPANDED_ROWS and not any(r.chunk_id in have for r in rows) and wanted(rows):
             extra += [Hit(r, hits[0].score, None, None, expanded=True) for r in rows]
-    return extra + hits
+    return extra
 
 
 def _demote_reading_lists(index: Index, plan: QueryPlan, hits: list[Hit]) -> list[Hit]:

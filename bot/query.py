@@ -457,11 +457,12 @@ def _proper_phrases(text: str) -> list[str]:
     return phrases
 
 
-#: Questions after a count or an amount: answerable only from evidence holding a number.
+#: Questions after how often, how much, how well …: a figure answers them best, but none is required.
 _QUANTITY_QUESTION = re.compile(
     r"\b(?:how (?:often|much|many|far|close|good|well|likely|big|large|fast|accurate|effective)|"
     r"what (?:percentage|share|fraction|rate)|rates?)\b"
 )
+#: Questions after a count or an amount: answerable only from evidence holding a number.
 _NUMBER_QUESTION = re.compile(
     r"\b(?:how many (?:people|researchers|employees|staff|parameters|gpus|chips|dollars|papers|countries|labs|"
     r"signatories|signers)|how much (?:money|funding|did|was|is spent|does it cost)|salary|salaries|earn|budget|"
