@@ -103,11 +103,20 @@ class Caller:
     def ask(self, question: str, session: str, scope: list[str] | None = None) -> tuple[dict[str, Any], int]:
         """The answer as JSON, and the size of the response."""
         body = json.dumps({"data": [question, scope], "session_hash": session})
-        self.conn.request("POST", "/gradio_api/run/ask", body, {"content-type": "application/json"})
-        response = self.conn.getresponse()
+        try:
+            response = self._post(body)
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # the server closed the idle keep-alive connection (a long pause between questions,
+            # such as a re-index on a loaded machine): the request never reached it, so send it again
+            self.conn.close()
+            response = self._post(body)
         raw = response.read()
         assert response.status == 200, (response.status, raw[:300])
         return json.loads(raw)["data"][0], len(raw)
+
+    def _post(self, body: str) -> http.client.HTTPResponse:
+        self.conn.request("POST", "/gradio_api/run/ask", body, {"content-type": "application/json"})
+        return self.conn.getresponse()
 
 
 def session_script(s: int, turns: int) -> list[tuple[str, str]]:
