@@ -150,20 +150,32 @@ def group_hits(hits: Sequence[Hit]) -> list[_Group]:
     return list(groups.values())
 
 
-def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = False) -> Answer:
+def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = False, also: Sequence[Hit] = ()) -> Answer:
     """A grounded, cited markdown answer from ``hits`` (best first).
 
     ``judged``: the caller has already found the hits strong enough to answer
-    from (see :func:`evidence_is_weak`); otherwise weak evidence gets no answer."""
+    from (see :func:`evidence_is_weak`); otherwise weak evidence gets no answer.
+    ``also``: the evidence of a second page the search could not tell from the
+    answer's own: both pages are named first, and its best section follows."""
     query = query or question
     if not hits or (not judged and evidence_is_weak(hits)):
         return abstain(question, query)
-    numbering = _Numbering(hits)
+    numbering = _Numbering([*hits, *also])
     groups = [g for g in group_hits(hits) if any(not h.expanded for h in g.hits)]
     main, related = groups[0], _related(groups)
-    parts = [_render(main, numbering, full=True)]
+    other = next((g for g in group_hits(also) if any(not h.expanded for h in g.hits)), None)
+    parts = []
+    if other is not None and other.first.doc_id != main.first.doc_id:
+        related = []  # the second page's section takes the place of the first page's others
+        pages = f"{_md(main.first.title)} {numbering.cite(main.first)} and {_md(other.first.title)} {numbering.cite(other.first)}"
+        parts.append(messages.LEAD_UNSURE.format(pages=pages))
+    else:
+        other = None
+    parts.append(_render(main, numbering, full=True))
     for group in related:
         parts.append(_render(group, numbering, full=False))
+    if other is not None:
+        parts.append(_render(other, numbering, full=False))
     text = "\n\n".join(p for p in parts if p)
     return Answer(question=question, text=text, citations=numbering.citations, abstained=False, query=query)
 

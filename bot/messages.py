@@ -47,4 +47,5 @@ QUESTION_CUT = "Your question was longer than {limit} characters; only its begin
 
 #: Lead sentences of a grounded answer (each followed by its citation).
 LEAD_CRUX = "The documents treat this as an open question ({question}), with {sides}:"
+LEAD_UNSURE = "Two pages come closest to this: {pages}."
 LEAD_COMPARE = "Side by side, from each page: {pages}."

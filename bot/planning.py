@@ -101,7 +101,26 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if not led_by_fact and (not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section):
         hits = _demote_overview(hits)
     hits = _demote_reading_lists(index, plan, hits)
-    return compose(question, _with_crux(index, _with_counts(index, plan, hits)), query=query, judged=True)
+    also: list[Hit] = []  # a page the ranking cannot tell from the answer's: its best section follows
+    rival = None if approaches or structured or led_by_fact else _rival(documents(), hits[0].chunk.doc_id)
+    if rival:
+        evidence = _evidence_for(index, retriever, plan, rival, k)
+        also = [] if evidence_is_weak(evidence) else evidence
+    return compose(question, _with_crux(index, _with_counts(index, plan, hits)), query=query, judged=True, also=also)
+
+
+def _rival(documents: Sequence[tuple[str, float]], main: str) -> str | None:
+    """The page the document ranking cannot tell from the answer's own page
+    (``main``): the other of its two best when they score within
+    :data:`ranking.RIVAL_SHARE`, or its best when the answer's page is not it."""
+    top = documents[:2]
+    if not top:
+        return None
+    if top[0][0] != main:
+        return top[0][0]
+    if len(top) == 2 and top[1][1] >= ranking.RIVAL_SHARE * top[0][1]:
+        return top[1][0]
+    return None
 
 
 def _quoted_heading(

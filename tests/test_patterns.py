@@ -785,3 +785,49 @@ def test_the_wiki_profile_hears_what_are_the_positions_as_asking_for_its_cruxes(
     assert reader.read("What are the positions on whether widget recalls work, and how likely is each?").section == "cruxes"
     assert reader.read("What views does the widget recalls page lay out?").section == "cruxes"
     assert reader.read("How many widget recalls were there?").section is None
+
+
+LAMPS = """---
+title: Household Fixes
+description: Mending things at home.
+---
+
+## Fixing Flickers
+
+Old lamps flicker when loose wiring in worn sockets loses contact.
+
+## Replacing Shades
+
+Lamp shades are swapped by unscrewing the finial on top of the harp.
+"""
+
+SOCKETS = """---
+title: Electrical Codes
+description: Rules for electricians.
+---
+
+## Worn Sockets
+
+Worn sockets with loose wiring spark, and lights on them flicker.
+
+## Certification
+
+Sockets are certified by a testing laboratory before sale.
+"""
+
+
+def test_a_question_two_pages_answer_about_equally_well_is_answered_from_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from bot import ranking
+
+    index = index_pages(tmp_path, {"household-fixes.md": LAMPS, "electrical-codes.md": SOCKETS})
+    question = "Why does loose wiring in worn sockets flicker?"
+    ranked = HybridRetriever(Index.open(index, embedder=FAKE)).documents(question)  # type: ignore[arg-type]
+    assert ranked[1][1] >= ranking.RIVAL_SHARE * ranked[0][1]  # the ranking cannot tell the two apart
+    answer = session(index).ask(question)
+    assert {c.doc_id for c in answer.citations[:2]} == {"household-fixes", "electrical-codes"}
+    assert "Household Fixes" in answer.text.split("\n\n")[0] and "Electrical Codes" in answer.text.split("\n\n")[0]
+    clear = session(index).ask("How are lamp shades swapped by unscrewing the finial?")
+    assert {c.doc_id for c in clear.citations} == {"household-fixes"}  # one page is clearly ahead: that page alone
+    monkeypatch.setattr(ranking, "RIVAL_SHARE", 1.01)
+    lead = session(index).ask(question).text.split("\n\n")[0]
+    assert not ("Household Fixes" in lead and "Electrical Codes" in lead)  # no page named beside the first
