@@ -494,7 +494,8 @@ _FACT_QUESTION = re.compile(
 )
 #: Wording that compares things: answered from each of them.
 _CONTRAST = re.compile(
-    r"\b(?:vs\.?|versus|compar\w*|differ(?:s|ence|ences)?\b|(?:how|in what way) (?:do|does) \w+(?: \w+)? and \w+)"
+    r"\b(?:vs\.?|versus|compar\w*|differ(?:s|ence|ences)?\b|different (?:from|than)\b|"
+    r"(?:how|in what way) (?:do|does) \w+(?: \w+)? and \w+)"
 )
 #: "each", "the two", "either", "which is better/more …": a comparison when the question joins
 #: two things ("X and Y", "X or Y"); not "both", which as often joins two aspects of one thing

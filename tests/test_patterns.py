@@ -831,3 +831,9 @@ def test_a_question_two_pages_answer_about_equally_well_is_answered_from_both(tm
     monkeypatch.setattr(ranking, "RIVAL_SHARE", 1.01)
     lead = session(index).ask(question).text.split("\n\n")[0]
     assert not ("Household Fixes" in lead and "Electrical Codes" in lead)  # no page named beside the first
+
+
+def test_different_from_asks_for_a_comparison():
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    assert reader.read("How is factory auditing different from recall orders?").contrast
+    assert not reader.read("Is it a different kind of audit?").contrast
