@@ -156,26 +156,22 @@ def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = 
     ``judged``: the caller has already found the hits strong enough to answer
     from (see :func:`evidence_is_weak`); otherwise weak evidence gets no answer.
     ``also``: the evidence of a second page the search could not tell from the
-    answer's own: both pages are named first, and its best section follows."""
+    answer's own: the answer names both pages first, the second by its best
+    section, cited."""
     query = query or question
     if not hits or (not judged and evidence_is_weak(hits)):
         return abstain(question, query)
     numbering = _Numbering([*hits, *also])
     groups = [g for g in group_hits(hits) if any(not h.expanded for h in g.hits)]
     main, related = groups[0], _related(groups)
-    other = next((g for g in group_hits(also) if any(not h.expanded for h in g.hits)), None)
     parts = []
-    if other is not None and other.first.doc_id != main.first.doc_id:
-        related = []  # the second page's section takes the place of the first page's others
-        pages = f"{_md(main.first.title)} {numbering.cite(main.first)} and {_md(other.first.title)} {numbering.cite(other.first)}"
+    other = next((h.chunk for h in also if not h.expanded and h.chunk.doc_id != main.first.doc_id), None)
+    if other is not None:  # named, with the section and a citation to open: no block of its own (answers stay short)
+        pages = f"**{_md(main.first.title)}** {numbering.cite(main.first)} and {_heading(other)} {numbering.cite(other)}"
         parts.append(messages.LEAD_UNSURE.format(pages=pages))
-    else:
-        other = None
     parts.append(_render(main, numbering, full=True))
     for group in related:
         parts.append(_render(group, numbering, full=False))
-    if other is not None:
-        parts.append(_render(other, numbering, full=False))
     text = "\n\n".join(p for p in parts if p)
     return Answer(question=question, text=text, citations=numbering.citations, abstained=False, query=query)
 
