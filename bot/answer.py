@@ -165,7 +165,7 @@ def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = 
     groups = [g for g in group_hits(hits) if any(not h.expanded for h in g.hits)]
     main, related = groups[0], _related(groups)
     parts = []
-    other = next((h.chunk for h in also if not h.expanded and h.chunk.doc_id != main.first.doc_id), None)
+    other = next((h.chunk for h in also if _pointer(h) and h.chunk.doc_id != main.first.doc_id), None)
     if other is not None:  # named, with the section and a citation to open: no block of its own (answers stay short)
         pages = f"**{_md(main.first.title)}** {numbering.cite(main.first)} and {_heading(other)} {numbering.cite(other)}"
         parts.append(messages.LEAD_UNSURE.format(pages=pages))
@@ -234,6 +234,12 @@ def cite_pages(
     if total > shown and len(groups) > 1:
         lines.append(messages.CATALOG_MORE.format(more=total - shown))
     return "\n".join(lines), numbering.citations
+
+
+def _pointer(hit: Hit) -> bool:
+    """Whether a hit can stand for its section in a lead sentence: not a crux
+    row (a crux is given whole, its sides with it, or not at all)."""
+    return not hit.expanded and not (hit.chunk.table is not None and hit.chunk.table.crux)
 
 
 def _related(groups: list[_Group]) -> list[_Group]:

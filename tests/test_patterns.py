@@ -837,3 +837,27 @@ def test_different_from_asks_for_a_comparison():
     reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
     assert reader.read("How is factory auditing different from recall orders?").contrast
     assert not reader.read("Is it a different kind of audit?").contrast
+
+
+SOCKET_CRUX = """---
+title: Electrical Codes
+description: Rules for electricians.
+---
+
+## Crux 1: Do Worn Sockets Cause Flicker?
+
+| Loose wiring flickers | Worn sockets are fine |
+|-----------------------|-----------------------|
+| Worn sockets loosen wiring | Codes require sound sockets |
+| Flicker follows loose wiring | Inspections catch worn sockets |
+"""
+
+
+def test_an_unsure_answer_never_names_the_other_page_by_one_side_of_a_crux(tmp_path: Path):
+    from bot.evaluation.scoring import crux_balance
+
+    index = index_pages(tmp_path, {"household-fixes.md": LAMPS, "electrical-codes.md": SOCKET_CRUX})
+    answer = session(index).ask("Do old lamps flicker from loose wiring?")
+    lead = answer.text.split("\n\n")[0]
+    assert "Household Fixes" in lead and "Electrical Codes" in lead  # unsure: both pages named …
+    assert crux_balance(answer) is None  # … the second not by one side of its crux
