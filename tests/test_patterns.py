@@ -861,3 +861,15 @@ def test_an_unsure_answer_never_names_the_other_page_by_one_side_of_a_crux(tmp_p
     lead = answer.text.split("\n\n")[0]
     assert "Household Fixes" in lead and "Electrical Codes" in lead  # unsure: both pages named …
     assert crux_balance(answer) is None  # … the second not by one side of its crux
+
+
+def test_everyday_words_for_headway_and_for_attention_ask_for_those_ratings():
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    plan = reader.read("Can anyone make real headway on widget audits, and is it already a big focus?")
+    assert plan.dimensions == ("Tractability", "Neglectedness")
+    assert reader.read("Is widget safety something people can act on today? Is anyone actually talking about it?").dimensions == (
+        "Tractability",
+        "Neglectedness",
+    )
+    hard = reader.read("If making AI behave turns out to be really, really hard, does widget safety matter?")
+    assert hard.dimensions == ("If alignment hard",)
