@@ -873,3 +873,13 @@ def test_everyday_words_for_headway_and_for_attention_ask_for_those_ratings():
     )
     hard = reader.read("If making AI behave turns out to be really, really hard, does widget safety matter?")
     assert hard.dimensions == ("If alignment hard",)
+
+
+def test_arguments_for_and_against_ask_for_no_case_for_one_side():
+    from bot.query import cue_matches
+
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    both = reader.read("Is widget safety something we want? What are the arguments for and against?").cues
+    assert not cue_matches(both, "Why Widget Safety Matters")  # the case for one side is half the answer
+    assert not cue_matches(reader.read("What are the pros and cons of widget audits?").cues, "Why Widget Safety Matters")
+    assert cue_matches(reader.read("What are the arguments for widget audits?").cues, "Why Widget Safety Matters")
