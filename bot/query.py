@@ -35,7 +35,8 @@ _LISTING = re.compile(
     r"\bwhich (?:approach|one)s?\b",
     re.I,
 )
-#: "which ones" after "ways of slowing down" asks among those ways, not across approaches.
+#: "which ones" after "ways of slowing down" asks among those ways, not across approaches
+#: (nor for the page's own rating: "which ones are doable?").
 _OWN_KINDS = re.compile(
     r"\b(?:ways|kinds|types|forms|sorts|versions|varieties|flavou?rs)\b (?:of|to)\b.*\bwhich (?:ones?|of them)\b"
 )
@@ -296,6 +297,8 @@ class QueryReader:
         low = text.lower()
         dimensions = tuple(d for d, pattern in self._dimensions if pattern.search(low))
         dimensions = tuple(d for d in dimensions if not self._yields(d, dimensions, low))
+        if _OWN_KINDS.search(low):  # "which ones are doable?" after "ways of …": those ways', not the page's rating
+            dimensions = ()
         rating = None
         if dimensions or _LISTING.search(low):
             for name, pattern in _RATINGS.items():

@@ -717,9 +717,11 @@ def test_how_often_in_a_comparison_is_led_by_each_sides_figure(tmp_path: Path):
     assert "41 recalls" in answer.text and "9 recalls" in answer.text
 
 
-def test_which_ones_after_ways_of_something_asks_among_those_not_across_approaches():
+def test_which_ones_after_ways_of_something_asks_among_those_not_across_approaches_nor_for_a_rating():
     reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
-    assert not reader.read("What different ways of slowing widgets down are there, and which ones are doable?").listing
+    ways = reader.read("What different ways of slowing widgets down are there, and which ones are doable?")
+    assert not ways.listing and not ways.dimensions  # doable among the ways: not the page's tractability rating
+    assert reader.read("Is slowing widgets down doable?").dimensions == ("Tractability",)
     assert reader.read("Which ones are the most tractable?").listing
     assert reader.read("Which approaches are the most neglected?").listing
 
