@@ -885,3 +885,12 @@ def test_arguments_for_and_against_ask_for_no_case_for_one_side():
     assert not cue_matches(both, "Why Widget Safety Matters")  # the case for one side is half the answer
     assert not cue_matches(reader.read("What are the pros and cons of widget audits?").cues, "Why Widget Safety Matters")
     assert cue_matches(reader.read("What are the arguments for widget audits?").cues, "Why Widget Safety Matters")
+
+
+def test_what_was_achieved_asks_for_results_so_far_and_achievable_for_feasibility():
+    from bot.query import cue_matches
+
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    results = reader.read("Have the widget summits actually achieved much?").cues
+    assert cue_matches(results, "Current Efforts") and not cue_matches(results, "Crux 1: Is Widget Safety Feasible?")
+    assert cue_matches(reader.read("Is a widget treaty achievable?").cues, "Crux 1: Is Widget Safety Feasible?")
