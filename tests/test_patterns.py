@@ -894,3 +894,12 @@ def test_what_was_achieved_asks_for_results_so_far_and_achievable_for_feasibilit
     results = reader.read("Have the widget summits actually achieved much?").cues
     assert cue_matches(results, "Current Efforts") and not cue_matches(results, "Crux 1: Is Widget Safety Feasible?")
     assert cue_matches(reader.read("Is a widget treaty achievable?").cues, "Crux 1: Is Widget Safety Feasible?")
+
+
+def test_where_we_are_heading_asks_for_the_default_future():
+    from bot.query import cue_matches
+
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    for question in ("Are we heading for one giant AI or lots of competing AIs?", "Where is AI heading: a single all-powerful system?"):
+        assert cue_matches(reader.read(question).cues, "Crux 1: Is Multi-Agent the Default Future?")
+    assert not cue_matches(reader.read("What is widget safety?").cues, "Crux 1: Is Multi-Agent the Default Future?")
