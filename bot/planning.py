@@ -293,12 +293,17 @@ def _lead_with_fact(
     it but a chunk a little further down the same ranking, as similar to the
     question as an answer must be, has it. On a page the question names, less
     similarity will do, and the page's opening passages (where a page says
-    what its subject is, when it began, where it is) are looked at last."""
+    what its subject is, when it began, where it is) are looked at last, then,
+    for when it began, any chunk of the page telling a beginning."""
     deeper = retriever.fuse(rankings, ranking.FACT_DEPTH, expand_tables=False)
     if named:
         deeper += _openings(retriever, plan, named, {h.chunk.chunk_id for h in deeper})
     least = ranking.MIN_SIMILARITY_NAMED if named else ranking.MIN_SIMILARITY
     similar = [h for h in deeper if (h.dense or 0.0) >= least]
+    if named and plan.since:  # when a named page's subject began: where the page tells a beginning, first one first
+        seen = {h.chunk.chunk_id for h in similar}
+        similar += [Hit(c, 0.0, None, None) for d in named for c in retriever.index.catalog.document_chunks(d)
+                    if c.kind != "window" and c.chunk_id not in seen and tells_beginning(c.text)]
     found = next((h for h in similar if not _fact_not_covered(plan, [h], strict=True)), None)
     found = found or next((h for h in similar if not _fact_not_covered(plan, [h])), None)
     if found is None:
@@ -380,7 +385,12 @@ def _rated(cell: Cell, rating: str) -> bool:
 
 
 def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc_id: str, k: int) -> list[Hit]:
-    """The best evidence one approach offers for the question."""
+    """The best evidence one approach offers for the question. A name the
+    page never mentions is another side's ("Berkeley's CHAI" beside GovAI):
+    this side's evidence need not state it."""
+    if plan.names:
+        page = " ".join(c.text for c in index.catalog.document_chunks(doc_id)).lower()
+        plan = replace(plan, names=tuple(n for n in plan.names if n.lower() in page))
     pinned = _pinned(index, plan, doc_id)
     text = plan.residual if re.search(r"\w{3}", plan.residual) else plan.search_text
     retriever.prepare([text, plan.search_text])

@@ -903,3 +903,43 @@ def test_where_we_are_heading_asks_for_the_default_future():
     for question in ("Are we heading for one giant AI or lots of competing AIs?", "Where is AI heading: a single all-powerful system?"):
         assert cue_matches(reader.read(question).cues, "Crux 1: Is Multi-Agent the Default Future?")
     assert not cue_matches(reader.read("What is widget safety?").cues, "Crux 1: Is Multi-Agent the Default Future?")
+
+
+ZENITH = """---
+title: Zenith Institute
+---
+
+## Overview
+
+Zenith Institute is a widget research group in Springfield, founded in 2015.
+
+## Research
+
+Zenith Institute studies widget failures.
+"""
+
+ORBIT = """---
+title: Orbit Group
+---
+
+## Overview
+
+Orbit Group studies how gadgets fail in the field.
+
+""" + "".join(f"## Project {n}\n\nOrbit Group ran gadget field study number {n}.\n\n" for n in range(25)) + """## Organization Profile
+
+| Attribute | Details |
+|-----------|---------|
+| Founded | 2012 (as part of a university) |
+| Staff | 14 |
+"""
+
+
+def test_which_is_older_finds_each_sides_beginning_anywhere_on_its_page_and_needs_no_other_sides_name(tmp_path: Path):
+    index = index_pages(tmp_path, {"zenith-institute.md": ZENITH, "orbit-group.md": ORBIT})
+    question = "Which is older, Orbit Group or Springfield's Zenith Institute?"
+    plan = index_of(index).reader.read(question)
+    assert plan.since and "Springfield" in plan.names and len(plan.approaches) == 2
+    answer = session(index).ask(question)
+    assert not answer.abstained
+    assert "2012 (as part of a university)" in answer.text and "founded in 2015" in answer.text
