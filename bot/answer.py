@@ -224,7 +224,8 @@ def cite_pages(
         for doc in docs[:per_group]:
             first = next((c for c in catalog.document_chunks(doc.doc_id) if c.kind == "passage" or c.kind == "row"), None)
             if first is not None:
-                items.append(f"{_md(doc.title)} {numbering.cite(first)}")
+                what = _gist(doc.description) if not folder and doc.description else ""
+                items.append(f"{_md(doc.title)}{f' — {_md(what)}' if what else ''} {numbering.cite(first)}")
                 shown += 1
         if not items:
             continue
@@ -240,6 +241,12 @@ def _pointer(hit: Hit) -> bool:
     """Whether a hit can stand for its section in a lead sentence: not a crux
     row (a crux is given whole, its sides with it, or not at all)."""
     return not hit.expanded and not (hit.chunk.table is not None and hit.chunk.table.crux)
+
+
+def _gist(text: str, limit: int = 120) -> str:
+    """A page's description cut to its first sentence, at most ``limit`` characters."""
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return first if len(first) <= limit else first[: first.rfind(" ", 0, limit)].rstrip(",;:") + " …"
 
 
 def _related(groups: list[_Group]) -> list[_Group]:

@@ -55,7 +55,14 @@ _CATALOG = re.compile(
     r"\b(?:what|which) (?:approaches|topics|pages|documents|docs|subjects|areas|things|kinds? of questions)\b.*\b(?:you|the bot)\b.*\b(?:know|cover|have|answer|discuss|handle)|"
     r"\bwhat (?:can|could|do) you (?:answer|cover|help(?: me)? with|tell me about|know(?: about)?)\s*\??\s*$|"
     r"\bwhat(?:'s| is) (?:in )?(?:the|your) (?:documents|index|corpus|knowledge base)\b|"
-    r"\blist (?:the |all )?(?:approaches|topics|pages|documents)\b",
+    r"\b(?:what|which) (?:\w+ ){0,3}(?:approaches|topics|pages|subjects|areas)\b (?:are|is|do|does)\b ?(?:\w+ ){0,2}?"
+    r"(?:covered|included|available|in here|here|there|in (?:the|these|your|this) (?:documents|pages|docs|index|corpus|wiki)|"
+    r"(?:this|it|the bot) cover)\s*\??\s*$|"
+    r"\bwhat (?:do|does) (?:the|these|your|this) (?:documents|pages|docs|index|corpus|wiki|bot) (?:cover|contain|include)\b|"
+    r"\bwhat (?:topics|things|questions|subjects) can i ask\b|"
+    r"\bwhat(?:'s| is) in (?:here|there)\s*\??\s*$|"
+    r"\bwhat are all (?:of )?(?:the )?(?:approaches|topics|pages)\s*\??\s*$|"
+    r"\b(?:list|a list of) (?:the |all )?(?:approaches|topics|pages|documents)\b",
     re.I,
 )
 

@@ -221,6 +221,24 @@ def test_what_do_you_know_about_lists_the_pages_from_the_catalog(made_up: Path):
     for title in ("Widget Safety", "Gadget Oversight", "Interpretability Tools"):
         assert title in answer.text
     assert len({c.doc_id for c in answer.citations}) == 3
+    assert "Widget Safety — Making widgets safe before they ship." in answer.text  # each page with what it is about
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which approaches are covered here?", "What do the documents cover?", "What topics can I ask about?", "What is in here?",
+     "What are all the approaches?", "Which safety approaches does this cover?"],
+)
+def test_asking_what_the_documents_cover_in_other_words_gets_the_catalog(made_up: Path, question: str):
+    answer = session(made_up).ask(question)
+    assert {c.doc_id for c in answer.citations} == {"widget-safety", "gadget-oversight", "interpretability-tools"}
+
+
+def test_a_question_about_approaches_to_something_is_no_catalog_question():
+    from bot.chat import _CATALOG
+
+    for question in ("What approaches are there for catching faults?", "Which areas are covered by widget audits?"):
+        assert not _CATALOG.search(question)
 
 
 GIZMO_LAW = """---
