@@ -109,6 +109,11 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     return compose(question, _with_crux(index, _with_counts(index, plan, hits)), query=query, judged=True, also=also)
 
 
+#: A sentence that only says what to compare ("Compare the X page with the Y page."):
+#: it names the sides, and asks nothing a side's evidence should match.
+_COMPARE_ONLY = re.compile(r"^\s*(?:please\s+)?(?:compare|contrast)\b", re.I)
+
+
 def _rival(documents: Sequence[tuple[str, float]], main: str) -> str | None:
     """The page the document ranking cannot tell from the answer's own page
     (``main``): the other of its two best when they score within
@@ -393,6 +398,8 @@ def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc
         plan = replace(plan, names=tuple(n for n in plan.names if n.lower() in page))
     pinned = _pinned(index, plan, doc_id)
     text = plan.residual if re.search(r"\w{3}", plan.residual) else plan.search_text
+    asked = " ".join(p for p in re.split(r"(?<=[?.!])\s+", text) if not _COMPARE_ONLY.match(p))
+    text = asked if re.search(r"\w{3}", asked) else text
     retriever.prepare([text, plan.search_text])
     rankings = retriever.ranked(text, {doc_id}, headings=True) + retriever.ranked(plan.search_text, {doc_id})
     if plan.cues:

@@ -961,3 +961,37 @@ def test_which_is_older_finds_each_sides_beginning_anywhere_on_its_page_and_need
     answer = session(index).ask(question)
     assert not answer.abstained
     assert "2012 (as part of a university)" in answer.text and "founded in 2015" in answer.text
+
+
+METERS = """---
+title: Meter Oversight
+---
+
+## Costs
+
+Meter monitors cost forty dollars each and run for a decade.
+
+## Other Pages Compared
+
+Compare this page with the pages on other oversight topics: the pages differ in scope.
+"""
+
+DIALS = """---
+title: Dial Safety
+---
+
+## Costs
+
+Dial monitors cost twelve dollars each.
+
+## Other Pages Compared
+
+Compare this page with the pages on other safety topics: the pages differ in scope.
+"""
+
+
+def test_a_sentence_saying_what_to_compare_is_not_searched_on_each_side(tmp_path: Path):
+    index = index_pages(tmp_path, {"meter-oversight.md": METERS, "dial-safety.md": DIALS})
+    answer = session(index).ask("What do monitors cost? Compare the Meter Oversight page with the Dial Safety page.")
+    assert not answer.abstained and {c.section for c in answer.citations} == {"Costs"}
+    assert "forty dollars" in answer.text and "twelve dollars" in answer.text
