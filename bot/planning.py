@@ -101,17 +101,12 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if not led_by_fact and (not _INTRO.search(plan.residual or plan.text) or plan.dimensions or plan.section):
         hits = _demote_overview(hits)
     hits = _demote_reading_lists(index, plan, hits)
-    also: list[Hit] = []  # a page the ranking cannot tell from the answer's: its best section follows
+    also: list[Hit] = []  # a page the ranking cannot tell from the answer's: named in the lead by its best section
     rival = None if approaches or structured or led_by_fact else _rival(documents(), hits[0].chunk.doc_id)
     if rival:
         evidence = _evidence_for(index, retriever, plan, rival, k)
         also = [] if evidence_is_weak(evidence) else evidence
     return compose(question, _with_crux(index, _with_counts(index, plan, hits)), query=query, judged=True, also=also)
-
-
-#: A sentence that only says what to compare ("Compare the X page with the Y page."):
-#: it names the sides, and asks nothing a side's evidence should match.
-_COMPARE_ONLY = re.compile(r"^\s*(?:please\s+)?(?:compare|contrast)\b", re.I)
 
 
 def _rival(documents: Sequence[tuple[str, float]], main: str) -> str | None:
@@ -387,6 +382,11 @@ def _listing(index: Index, plan: QueryPlan, scope: Collection[str] | None) -> li
 def _rated(cell: Cell, rating: str) -> bool:
     have, want = cell.rating.lower(), rating.lower()
     return have == want or have == f"very {want}"
+
+
+#: A sentence that only says what to compare ("Compare the X page with the Y page."):
+#: it names the sides, and asks nothing a side's evidence should match.
+_COMPARE_ONLY = re.compile(r"^\s*(?:please\s+)?(?:compare|contrast)\b", re.I)
 
 
 def _evidence_for(index: Index, retriever: HybridRetriever, plan: QueryPlan, doc_id: str, k: int) -> list[Hit]:
