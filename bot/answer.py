@@ -246,7 +246,10 @@ def _pointer(hit: Hit) -> bool:
 def _gist(text: str, limit: int = 120) -> str:
     """A page's description cut to its first sentence, at most ``limit`` characters."""
     first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
-    return first if len(first) <= limit else first[: first.rfind(" ", 0, limit)].rstrip(",;:") + " …"
+    if len(first) <= limit:
+        return first
+    cut = first.rfind(" ", 0, limit)
+    return first[: cut if cut > 0 else limit].rstrip(",;:") + " …"
 
 
 def _related(groups: list[_Group]) -> list[_Group]:

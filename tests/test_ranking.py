@@ -123,7 +123,6 @@ def test_the_two_stage_scan_finds_the_same_nearest_chunks_with_their_exact_simil
         assert np.allclose(sims[top], exact[top], atol=1e-5)
 
 
-
 def test_the_best_of_a_kind_are_the_same_whether_found_among_the_leaders_or_by_a_full_pass(monkeypatch: pytest.MonkeyPatch):
     import numpy as np
 
