@@ -337,7 +337,7 @@ class HybridRetriever:
 
     def _heading_ranking(self, vector: Any, allowed: set[str] | None) -> Ranking:
         """Chunks ranked by their section heading's similarity (tied within a section)."""
-        sections = self.index.headings.search(vector, 12, allowed)
+        sections = self.index.headings.search(vector, ranking.HEADING_DEPTH, allowed)
         items: list[tuple[str, float]] = []
         for (doc_id, section), sim in sections:
             for chunk in self.index.catalog.sections(doc_id).get(section, ()):
