@@ -78,8 +78,14 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     target = approaches[0] if approaches else documents()[0][0] if documents() else hits[0].chunk.doc_id
     pinned = quoted or _pinned(index, plan, target)
     structured = bool(pinned) and bool(approaches or plan.dimensions or plan.section)
-    cued = any(cue_matches(plan.cues, h.chunk.section) for h in hits[: ranking.CUED_WITHIN])
+    cued = any(
+        cue_matches(plan.cues, h.chunk.section) or bool(plan.section and index.reader.section_matches(plan.section, h.chunk.section))
+        for h in hits[: ranking.CUED_WITHIN]
+    )  # the wording names a heading the best hits are under ("where would I fit?" and a who-should-work section)
     weak = evidence_is_weak(hits, cued=cued)
+    if weak:
+        hits = _strongest_first(index, rankings, hits)
+        weak = evidence_is_weak(hits, cued=cued)
     missing = _not_covered(plan, hits)
     if missing and not weak:
         # the search missed a passage naming the question's specific subject: look for it by name
@@ -107,6 +113,22 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         evidence = _evidence_for(index, retriever, plan, rival, k)
         also = [] if evidence_is_weak(evidence) else evidence
     return compose(question, _with_crux(index, _with_counts(index, plan, hits)), query=query, judged=True, also=also)
+
+
+def _strongest_first(index: Index, rankings: Sequence[Ranking], hits: list[Hit]) -> list[Hit]:
+    """The hits led by the chunk a dense ranking puts first, when a lexical
+    ranking also puts it near the top but the fusion left it out: a chunk first
+    in the dense and lexical lists can lose to chunks that more lists hold (a
+    heading, a page), and the answer was then declined for evidence the search
+    did find."""
+    firsts = [listing.items[0] for listing in rankings if listing.kind == "dense" and listing.items]
+    if not firsts:
+        return hits
+    chunk_id, similarity = max(firsts, key=lambda item: item[1])
+    lexical = {cid for listing in rankings if listing.kind == "lexical" for cid, _ in listing.items[: ranking.CONSENSUS_WITHIN]}
+    if similarity < ranking.MIN_SIMILARITY or chunk_id not in lexical or any(h.chunk.chunk_id == chunk_id for h in hits):
+        return hits
+    return _first([Hit(index.catalog.chunks[chunk_id], 0.0, similarity, None)], hits)
 
 
 def _rival(documents: Sequence[tuple[str, float]], main: str) -> str | None:

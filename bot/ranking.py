@@ -112,6 +112,11 @@ MAX_EXPANDED_ROWS = 8
 MIN_SIMILARITY = 0.36
 MIN_SIMILARITY_NAMED = 0.25
 
+#: When the fused hits are too weak, a dense ranking's first chunk still leads
+#: the answer if it is as similar as MIN_SIMILARITY and among the first
+#: CONSENSUS_WITHIN of a lexical ranking.
+CONSENSUS_WITHIN = 3
+
 #: A question whose wording names the heading of a section among its CUED_WITHIN
 #: best hits (a heading cue of the profile) is answered from a lower similarity.
 MIN_SIMILARITY_CUED = 0.30

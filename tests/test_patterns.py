@@ -610,6 +610,7 @@ def test_everyday_words_ask_for_who_should_work_on_it_and_for_neglectedness():
     assert reader.read("I know factories well. Would widget safety be a sensible fit for me?").section == "who"
     assert reader.read("Is widget safety right for me, or a poor use of my time?").section == "who"
     assert reader.read("Who should think about taking a job at a widget factory?").section == "who"
+    assert reader.read("Not technical, but I'm good with people: where would I fit?").section == "who"
     assert "Neglectedness" in reader.read("Are a lot of people working on widget safety, or is it a lonely field?").dimensions
     assert "If alignment hard" in reader.read("If it turns out that making AI behave is really hard, how much does widget safety matter?").dimensions
 
@@ -630,6 +631,9 @@ def test_a_question_worded_like_a_found_sections_heading_is_answered_from_less_s
     cued = session(made_up).ask("Could inspectors realistically pull off auditing every factory?")
     assert not cued.abstained and "Feasible" in cued.citations[0].section
     assert session(made_up).ask("Do inspectors audit every factory yearly?").abstained
+    # asking for a standard section whose heading the best hits are under is cued as well
+    fit = session(made_up).ask("I enjoy fieldwork and quality control: where would I fit?")
+    assert not fit.abstained and fit.citations[0].section == "Who Should Work on This?"
 
 
 def test_naming_a_page_lowers_no_floor_so_a_follow_up_inheriting_its_name_is_still_declined(

@@ -168,3 +168,27 @@ def test_the_corpus_opening_page_counts_a_share_of_its_document_score(tmp_path_f
         ranking.OPENING_PAGE_SHARE = share
     assert shared["index"] == pytest.approx(share * full["index"]) and share < 1.0
     assert shared["widget-safety"] == full["widget-safety"]
+
+
+def test_a_chunk_first_by_dense_and_lexical_leads_when_the_fusion_buried_it(index: Index):
+    from bot.planning import _strongest_first
+
+    a, b, c = rows(index, "widget-safety", "Key Mechanisms")
+    retriever = HybridRetriever(index)
+    similar = ranking.MIN_SIMILARITY + 0.2
+    buried = [  # a is first in the dense and the lexical list; b and c are in more lists
+        Ranking("dense", [(a, similar), (b, 0.2), (c, 0.2)]),
+        Ranking("lexical", [(a, 9.0), (b, 5.0), (c, 4.0)]),
+        Ranking("heading", [(b, 0.9), (c, 0.9)], weight=3.0, tied=True),
+    ]
+    hits = retriever.fuse(buried, k=2, expand_tables=False)
+    assert a not in [h.chunk.chunk_id for h in hits]
+    led = _strongest_first(index, buried, hits)
+    assert [h.chunk.chunk_id for h in led] == [a, b, c] and led[0].dense == similar
+
+    # only the dense list's first: not enough on its own
+    alone = [buried[0], Ranking("lexical", [(b, 9.0), (c, 5.0), ("x", 4.0)]), buried[2]]
+    assert _strongest_first(index, alone, hits) == hits
+    # not similar enough to answer from
+    faint = [Ranking("dense", [(a, ranking.MIN_SIMILARITY - 0.01)]), *buried[1:]]
+    assert _strongest_first(index, faint, hits) == hits
