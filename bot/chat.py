@@ -123,7 +123,8 @@ def _leans_on_history(plan: QueryPlan, known: Callable[[str], bool]) -> bool:
     words = content_words(plan.residual)
     if _NEW_TOPIC.search(plan.text):
         return False  # "switching gears - …", "unrelated, but …"
-    if words and sum(not known(w) for w in words) * 2 > len(words) and not plan.approaches:
+    asks_the_corpus = plan.approaches or plan.cues or plan.dimensions or plan.section  # "is that a good idea?"
+    if words and sum(not known(w) for w in words) * 2 > len(words) and not asks_the_corpus:
         return False
     return bool(
         _FOLLOW_UP_START.search(plan.text)

@@ -178,7 +178,8 @@ def test_a_number_the_evidence_lacks_is_declined(made_up: Path):
 
 
 @pytest.mark.parametrize(
-    "follow_up", ["hello", "thanks!", "Great, thanks, that's all I needed!", "tell me a joke", "what's the weather in Paris?"]
+    "follow_up",
+    ["hello", "thanks!", "Great, thanks, that's all I needed!", "tell me a joke", "what's the weather in Paris?", "is it going to rain there tomorrow?"],
 )
 def test_small_talk_and_off_topic_follow_ups_get_no_topic_and_no_citations(made_up: Path, follow_up: str):
     chat = session(made_up)
@@ -194,6 +195,13 @@ def test_a_real_follow_up_still_inherits_the_topic(made_up: Path):
     answer = chat.ask("and how neglected is it?")
     assert answer.citations and answer.citations[0].doc_id == "widget-safety"
     assert "Few teams work on widget audits" in answer.text
+
+
+def test_a_follow_up_in_words_the_pages_never_use_still_inherits_the_topic_when_it_asks_what_headings_answer(made_up: Path):
+    chat = session(made_up)
+    chat.ask("Is widget safety feasible?")
+    answer = chat.ask("is that even a good idea? feels like it could go wrong")  # "idea", "feels", "wrong": not the pages' words
+    assert "Widget Safety" in answer.query
 
 
 # 7. Comparisons keep every subject
