@@ -378,12 +378,17 @@ class QueryReader:
             word = match.group(0)
             start = match.start()
             sentence_start = start == 0 or re.search(r"[.?!]\s*$", text[:start]) is not None
-            if word.isalpha() and word[0].isupper() and word[1:].islower() and sentence_start:
-                continue
+            if word.isalpha() and word[0].isupper() and word[1:].islower() and sentence_start and not self._unheard_of(word):
+                continue  # a sentence's first word is capitalized anyway; "Klarna claimed …" is a name all the same
             if word.lower() in named or word.upper() in _COMMON_ACRONYMS or word.lower() in _COMMON:
                 continue
             found.append(word)
         return tuple(dict.fromkeys(found))
+
+    def _unheard_of(self, word: str) -> bool:
+        """Neither a dictionary nor the corpus knows ``word`` (nor a word it misspells)."""
+        low = word.lower()
+        return bool(_english().unknown([low])) and not self.known(low)
 
     def specifics(self, text: str, mentions: Sequence[Mention], names: Sequence[str]) -> tuple[str, ...]:
         """What the question is specifically about that an answer must mention:

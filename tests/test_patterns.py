@@ -169,6 +169,19 @@ def test_a_specific_subject_the_pages_never_mention_is_declined_by_name(made_up:
     assert "Zorblax" in answer.text and "do not mention" in answer.text
 
 
+def test_a_name_opening_the_question_is_still_a_name_when_no_dictionary_or_page_knows_it(
+    made_up: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from bot import ranking
+
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY", 0.0)  # declined for the name, not for weak evidence
+    answer = session(made_up).ask("Zorblax claimed its factory audits replaced how many inspectors?")
+    assert answer.abstained and "Zorblax" in answer.text
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Factory audits are discussed here.")])
+    assert reader.read("Factory audits: who runs them?").names == ()  # an everyday word opening it is not
+    assert reader.read("Facotry audits: who runs them?").names == ()  # nor a misspelling of the pages' words
+
+
 def test_a_number_the_evidence_lacks_is_declined(made_up: Path):
     answer = session(made_up).ask("Did widget audits start in 1987?")
     assert answer.abstained and "1987" in answer.text
