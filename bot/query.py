@@ -479,7 +479,7 @@ _NUMBER_QUESTION = re.compile(
 )
 #: Questions after a date or a year: answerable only from evidence holding one.
 _DATE_QUESTION = re.compile(
-    r"\b(?:(?:in )?(?:what|which) year|when (?:did|was|were|will)|(?:what|which|exact) (?:\w+ )?date)\b|\band when\s*\?|"
+    r"\b(?:(?:in )?(?:what|which) year|when (?:did|was|were|will)|(?:what|which|exact) (?:\w+ )?date(?! ranges?\b))\b|\band when\s*\?|"
     r"\bwhich\b[^?]{0,60}\b(?:came first|(?:was )?founded first|started first|is (?:the )?older)\b"
 )
 #: Questions after when something began.

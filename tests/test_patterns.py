@@ -558,6 +558,8 @@ def test_may_the_verb_is_no_date_and_and_when_asks_for_one():
     reader = QueryReader([Page("labs/acme", "Acme Labs")], [Text("labs/acme", "Acme Labs is discussed here.")])
     assert reader.read("Who started it, and when?").date
     assert not reader.read("Who started it?").date
+    assert reader.read("What date did the audits start?").date
+    assert not reader.read("What date range do the forecasts point to?").date  # a range of years answers it
 
 
 def test_which_came_first_needs_each_sides_beginning_and_is_declined_only_when_no_side_tells_it(tmp_path: Path):
