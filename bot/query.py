@@ -383,6 +383,10 @@ class QueryReader:
             if word.lower() in named or word.upper() in _COMMON_ACRONYMS or word.lower() in _COMMON:
                 continue
             found.append(word)
+        for match in re.finditer(r"\b[A-Za-z]+\d+[A-Za-z\d]*\b", text):  # a model or a chip, however typed ("h100s")
+            word = match.group(0)
+            if len(word) >= 3 and word.lower() not in named and not self.known(word.lower()):
+                found.append(word)
         return tuple(dict.fromkeys(found))
 
     def _unheard_of(self, word: str) -> bool:
@@ -410,7 +414,7 @@ class QueryReader:
             low = name.lower()
             if low in named or any(name in f for f in found):
                 continue
-            if name[:-1].isupper() and name.endswith("s"):
+            if name[:-1].isupper() and name.endswith("s") and not any(ch.isdigit() for ch in name):
                 continue  # a plural acronym: "GPUs" are things, not a name
             if name.isdigit() or name.isupper() and (2 <= len(name) <= 4 or english.unknown([low])):
                 found.append(name)  # a number or an acronym

@@ -180,6 +180,11 @@ def test_a_name_opening_the_question_is_still_a_name_when_no_dictionary_or_page_
     reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Factory audits are discussed here.")])
     assert reader.read("Factory audits: who runs them?").names == ()  # an everyday word opening it is not
     assert reader.read("Facotry audits: who runs them?").names == ()  # nor a misspelling of the pages' words
+    # a model or a chip, however typed, is a name the evidence must hold, unless the pages use it
+    assert reader.read("how many z900s do the audits need?").specifics == ("z900s",)
+    assert reader.read("How many Z900s do the audits need?").specifics == ("Z900s",)
+    known = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Audits run on the Z900.")])
+    assert known.read("how many z900s do the audits need?").specifics == ()
 
 
 def test_a_number_the_evidence_lacks_is_declined(made_up: Path):
