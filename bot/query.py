@@ -484,10 +484,11 @@ _NUMBER_QUESTION = re.compile(
 #: Questions after a date or a year: answerable only from evidence holding one.
 _DATE_QUESTION = re.compile(
     r"\b(?:(?:in )?(?:what|which) year|when (?:did|was|were|will)|(?:what|which|exact) (?:\w+ )?date(?! ranges?\b))\b|\band when\s*\?|"
-    r"\bwhich\b[^?]{0,60}\b(?:came first|(?:was )?founded first|started first|is (?:the )?older)\b"
+    r"\bwhich\b[^?]{0,60}\b(?:came first|(?:was )?founded first|started first|is (?:the )?older|"
+    r"(?:has|have) (?:been )?(?:around|existed|going) (?:for )?(?:longer|the longest))\b"
 )
 #: Questions after when something began.
-_SINCE_QUESTION = re.compile(r"\b(?:found|start|begin|began|launch|establish|creat|form|set up|came first|older)\w*")
+_SINCE_QUESTION = re.compile(r"\b(?:found|start|begin|began|launch|establish|creat|form|set up|came first|older|been around|existed)\w*")
 #: A year told as the time something began ("founded in 2022", "launched in March 2023").
 _BEGAN_IN = re.compile(
     r"\b(?:found|establish|start|launch|creat|form|set up|began|begun|incorporat|spun out|spin out)\w*"

@@ -576,6 +576,8 @@ def test_which_came_first_needs_each_sides_beginning_and_is_declined_only_when_n
     index = index_pages(tmp_path, {"acme-labs.md": ACME, "gizmo-law.md": GIZMO_LAW})
     plan = index_of(index).reader.read("Which came first, Acme Labs or the Gizmo Law?")
     assert plan.date and plan.since and len(plan.approaches) == 2
+    around = index_of(index).reader.read("Which has been around longer, Acme Labs or the Gizmo Law?")
+    assert around.date and around.since
     answer = session(index).ask("Which came first, Acme Labs or the Gizmo Law? When was each founded?")
     assert not answer.abstained and "founded in 2019" in answer.text
     # a page telling when it began leads over one telling only another event's date
