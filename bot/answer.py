@@ -268,18 +268,25 @@ def _related(groups: list[_Group]) -> list[_Group]:
 def _render(group: _Group, numbering: _Numbering, full: bool) -> str:
     """A section's evidence: its passages (in page order), then each table."""
     parts = []
-    passages = sorted((h for h in group.hits if h.chunk.table is None), key=lambda h: h.chunk.position)
-    if passages:
-        if not full:
-            passages = passages[:1]
-        parts.append("\n\n".join(_render_passage(h.chunk, numbering, full, heading=i == 0) for i, h in enumerate(passages)))
     tables: dict[str, list[Hit]] = {}
     for hit in group.hits:
         if hit.chunk.table is not None:
             tables.setdefault(hit.chunk.table.table_id, []).append(hit)
+    crux = any(hits[0].chunk.table is not None and hits[0].chunk.table.crux for hits in tables.values())
+    passages = sorted((h for h in group.hits if h.chunk.table is None), key=lambda h: h.chunk.position)
+    if passages and not full:
+        passages = passages[:1]
+
+    def prose() -> str:  # rendered where it stands, so that citations number in reading order
+        return "\n\n".join(_render_passage(h.chunk, numbering, full, heading=i == 0 and not crux) for i, h in enumerate(passages))
+
+    if passages and not crux:
+        parts.append(prose())
     for hits in tables.values():
         part = _Group(hits[0].chunk.table.table_id if hits[0].chunk.table else "", hits)
         parts.append(_render_table(part, numbering, full, heading=not parts))
+    if passages and crux:  # a crux leads with the sentence saying it is open; what its section says follows
+        parts.append(prose())
     return "\n".join(parts)
 
 

@@ -112,7 +112,7 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
     if rival:
         evidence = _evidence_for(index, retriever, plan, rival, k)
         also = [] if evidence_is_weak(evidence) else evidence
-    return compose(question, _with_crux(index, _with_counts(index, plan, hits)), query=query, judged=True, also=also)
+    return compose(question, _with_crux_prose(index, _with_crux(index, _with_counts(index, plan, hits))), query=query, judged=True, also=also)
 
 
 def _strongest_first(index: Index, rankings: Sequence[Ranking], hits: list[Hit]) -> list[Hit]:
@@ -474,6 +474,18 @@ def _first(leading: Sequence[Hit], hits: list[Hit]) -> list[Hit]:
     top = max((h.score for h in hits), default=0.0) + 1e-3
     ids = {h.chunk.chunk_id for h in leading}
     return [replace(h, score=top) for h in leading] + [h for h in hits if h.chunk.chunk_id not in ids]
+
+
+def _with_crux_prose(index: Index, hits: list[Hit]) -> list[Hit]:
+    """The main crux with what its section says besides the table ("Observed
+    problems: …", "Key question: …"), when the search found only the table."""
+    main = hits[0].chunk if hits else None
+    if main is None or main.table is None or not main.table.crux:
+        return hits
+    have = {h.chunk.chunk_id for h in hits}
+    prose = [Hit(c, 0.0, None, None, expanded=True) for c in index.catalog.sections(main.doc_id).get(main.section, ())
+             if c.kind == "passage" and c.table is None and c.chunk_id not in have]
+    return hits[:1] + prose + hits[1:] if prose else hits
 
 
 def _with_crux(index: Index, hits: list[Hit]) -> list[Hit]:

@@ -160,6 +160,35 @@ def test_a_crux_is_given_whole_with_a_lead_sentence(made_up: Path):
         assert side in answer.text
 
 
+SPROCKETS = """---
+title: Sprocket Audits
+description: Checking sprockets in the field.
+---
+
+## Crux 1: Do Sprocket Audits Work?
+
+Observed problems:
+- Inspectors miss hairline cracks
+- Audits are announced in advance
+
+| Audits work | Audits fail |
+|-------------|-------------|
+| Checklists catch most faults | Faults hide inside housings |
+| Spot checks deter shortcuts | Sampling misses rare batches |
+"""
+
+
+def test_a_crux_found_by_its_table_comes_with_what_its_section_says_after_the_lead(tmp_path: Path):
+    index = index_pages(tmp_path, {"sprocket-audits.md": SPROCKETS, "widget-safety.md": WIDGETS})
+    answer = session(index).ask("Do sprocket audits work?")
+    text = answer.text
+    assert "open question" in text.splitlines()[0]
+    assert "Faults hide inside housings" in text and "Inspectors miss hairline cracks" in text
+    assert text.index("Faults hide inside housings") < text.index("Inspectors miss hairline cracks")
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+    assert list(dict.fromkeys(numbers)) == sorted(set(numbers))  # each source numbered where it is first cited
+
+
 # 5. Near-topic questions are declined, naming what is not covered
 
 
