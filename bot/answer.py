@@ -166,12 +166,16 @@ def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = 
     main, related = groups[0], _related(groups)
     parts = []
     other = next((h.chunk for h in also if _pointer(h) and h.chunk.doc_id != main.first.doc_id), None)
-    if other is not None:  # named, with the section and a citation to open: no block of its own (answers stay short)
+    if other is not None:  # named first, with its section and a citation
         pages = f"**{_md(main.first.title)}** {numbering.cite(main.first)} and {_heading(other)} {numbering.cite(other)}"
         parts.append(messages.LEAD_UNSURE.format(pages=pages))
     parts.append(_render(main, numbering, full=True))
     for group in related:
         parts.append(_render(group, numbering, full=False))
+    shown = {main.key, *(g.key for g in related)}
+    if other is not None and f"{other.doc_id}::{other.section}" not in shown:
+        # the second page's section, briefly: the ranking could not tell which of the two answers
+        parts += [_render(g, numbering, full=False) for g in group_hits(also) if g.key == f"{other.doc_id}::{other.section}"][:1]
     text = "\n\n".join(p for p in parts if p)
     return Answer(question=question, text=text, citations=numbering.citations, abstained=False, query=query)
 

@@ -909,6 +909,12 @@ def test_a_question_two_pages_answer_about_equally_well_is_answered_from_both(tm
     answer = session(index).ask(question)
     assert {c.doc_id for c in answer.citations[:2]} == {"household-fixes", "electrical-codes"}
     assert "Household Fixes" in answer.text.split("\n\n")[0] and "Electrical Codes" in answer.text.split("\n\n")[0]
+    for passage in ("Worn sockets with loose wiring spark", "Old lamps flicker when loose wiring"):
+        assert answer.text.count(passage) == 1  # each page's section quoted, once
+    monkeypatch.setattr(ranking, "MAX_RELATED", 0)  # the first page's related sections aside, the second is quoted too
+    alone = session(index).ask(question).text
+    assert "Worn sockets with loose wiring spark" in alone and "Old lamps flicker when loose wiring" in alone
+    monkeypatch.undo()
     clear = session(index).ask("How are lamp shades swapped by unscrewing the finial?")
     assert {c.doc_id for c in clear.citations} == {"household-fixes"}  # one page is clearly ahead: that page alone
     monkeypatch.setattr(ranking, "RIVAL_SHARE", 1.01)
