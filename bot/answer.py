@@ -162,6 +162,7 @@ def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = 
     if not hits or (not judged and evidence_is_weak(hits)):
         return abstain(question, query)
     numbering = _Numbering([*hits, *also])
+    focus = _focus(query)
     groups = [g for g in group_hits(hits) if any(not h.expanded for h in g.hits)]
     main, related = groups[0], _related(groups)
     parts = []
@@ -169,13 +170,13 @@ def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = 
     if other is not None:  # named first, with its section and a citation
         pages = f"**{_md(main.first.title)}** {numbering.cite(main.first)} and {_heading(other)} {numbering.cite(other)}"
         parts.append(messages.LEAD_UNSURE.format(pages=pages))
-    parts.append(_render(main, numbering, full=True))
+    parts.append(_render(main, numbering, full=True, focus=focus))
     for group in related:
-        parts.append(_render(group, numbering, full=False))
+        parts.append(_render(group, numbering, full=False, focus=focus))
     shown = {main.key, *(g.key for g in related)}
     if other is not None and f"{other.doc_id}::{other.section}" not in shown:
         # the second page's section, briefly: the ranking could not tell which of the two answers
-        parts += [_render(g, numbering, full=False) for g in group_hits(also) if g.key == f"{other.doc_id}::{other.section}"][:1]
+        parts += [_render(g, numbering, full=False, focus=focus) for g in group_hits(also) if g.key == f"{other.doc_id}::{other.section}"][:1]
     text = "\n\n".join(p for p in parts if p)
     return Answer(question=question, text=text, citations=numbering.citations, abstained=False, query=query)
 
@@ -188,7 +189,8 @@ def compose_groups(question: str, query: str, evidence: Sequence[Sequence[Hit]])
         return abstain(question, query)
     named = [f"{_md(g.first.title)} {numbering.cite(g.first)}" for g in mains]
     lead = messages.LEAD_COMPARE.format(pages=" and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named))
-    parts = [lead] + [_render(g, numbering, full=True) for g in mains]  # each side as fully as a lone answer
+    focus = _focus(query)
+    parts = [lead] + [_render(g, numbering, full=True, focus=focus) for g in mains]  # each side as fully as a lone answer
     return Answer(question=question, text="\n\n".join(parts), citations=numbering.citations, query=query)
 
 
@@ -269,7 +271,7 @@ def _related(groups: list[_Group]) -> list[_Group]:
     return picked[:ranking.MAX_RELATED]
 
 
-def _render(group: _Group, numbering: _Numbering, full: bool) -> str:
+def _render(group: _Group, numbering: _Numbering, full: bool, focus: frozenset[str] = frozenset()) -> str:
     """A section's evidence: its passages (in page order), then each table."""
     parts = []
     tables: dict[str, list[Hit]] = {}
@@ -282,7 +284,7 @@ def _render(group: _Group, numbering: _Numbering, full: bool) -> str:
         passages = passages[:1]
 
     def prose() -> str:  # rendered where it stands, so that citations number in reading order
-        return "\n\n".join(_render_passage(h.chunk, numbering, full, heading=i == 0 and not crux) for i, h in enumerate(passages))
+        return "\n\n".join(_render_passage(h.chunk, numbering, full, heading=i == 0 and not crux, focus=focus) for i, h in enumerate(passages))
 
     if passages and not crux:
         parts.append(prose())
@@ -369,12 +371,17 @@ def _render_rows(group: _Group, numbering: _Numbering, full: bool, heading: bool
     return (f"{_heading(group.first)}\n" if heading else "") + "\n".join(lines)
 
 
-def _render_passage(chunk: Chunk, numbering: _Numbering, full: bool, heading: bool = True) -> str:
+def _render_passage(chunk: Chunk, numbering: _Numbering, full: bool, heading: bool = True, focus: frozenset[str] = frozenset()) -> str:
     body = chunk.body
     limit = ranking.MAX_QUOTE if full else ranking.MAX_QUOTE // 2
     if len(body) > limit:
-        cut = body.rfind("\n", 0, limit)
-        body = body[: cut if cut > limit // 2 else limit].rstrip() + " …"
+        start = _focused_start(body, limit, focus)
+        body = body[start:]
+        if len(body) > limit:
+            cut = body.rfind("\n", 0, limit)
+            body = body[: cut if cut > limit // 2 else limit].rstrip() + " …"
+        if start:
+            body = "… " + body
     lines = body.split("\n")
     if len(lines) > 1:  # a list or several paragraphs: cited once, on the line that leads them
         lead = f"{_heading(chunk)} {numbering.cite(chunk)}" if heading else f"{_md(lines.pop(0))} {numbering.cite(chunk)}"
@@ -389,6 +396,34 @@ def _render_passage(chunk: Chunk, numbering: _Numbering, full: bool, heading: bo
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:-|\d+\.)\s")
+_SENTENCE_START = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n+")
+
+
+def _focus(query: str) -> frozenset[str]:
+    """The stems of the question's own words (a quote is cut around them)."""
+    from bot.lexical import stem
+    from bot.query import content_words
+
+    return frozenset(stem(w) for w in content_words(query) if len(w) > 2)
+
+
+def _focused_start(body: str, limit: int, focus: frozenset[str]) -> int:
+    """Where to start quoting a passage longer than ``limit``: its opening, unless
+    a later sentence starts a stretch that holds more of the question's words."""
+    if not focus or any(_LIST_ITEM.match(line) for line in body.split("\n")):  # a list is quoted from its lead
+        return 0
+    from bot.lexical import stem
+
+    def held(text: str) -> int:
+        return len({stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())} & focus)
+
+    starts = [0] + [m.end() for m in _SENTENCE_START.finditer(body)]
+    best, most = 0, held(body[:limit])
+    for start in starts[1:]:
+        count = held(body[start : start + limit])
+        if count >= most + ranking.FOCUS_MARGIN:
+            best, most = start, count
+    return best
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 

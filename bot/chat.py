@@ -21,7 +21,7 @@ from bot.embedding import Embedder
 from bot.errors import QuestionError
 from bot.llm import LLMComposer
 from bot.planning import answer_plan, example_questions, example_text
-from bot.query import QueryPlan
+from bot.query import QueryPlan, content_words
 from bot.retrieval import Index
 
 __all__ = ["ChatSession", "Turn", "ask", "catalog_answer", "example_questions", "small_talk"]
@@ -81,12 +81,6 @@ _PRONOUN = re.compile(r"\b(it|its|it's|this|that|these|those|they|them|their|the
 #: Personal pronouns, as subjects, that point back at the last subject (not "it": "is it true
 #: that …"; not "their"/"his": "how do OpenAI staff see their role?" is about OpenAI).
 _PERSONAL = re.compile(r"\b(?:they|they're|they've|he|he's|she|she's)\b", re.I)
-_STOP = set(
-    """a an the and or but so then also what about how about is are was were be been would could can should will do
-    does did it its it's this that these those they them their there such of to in on for with as at by from
-    which who whom whose why when where how i you we me my your our even really actually just more less any
-    some much many very there's what's than if not no yes ok okay please tell say think mean approach""".split()
-)
 
 
 #: Openings that announce a new topic: the question stands on its own.
@@ -193,10 +187,6 @@ def clean_question(question: str) -> tuple[str, str]:
     if not re.search(r"\w", text):
         raise QuestionError("Please ask a question in words, for example: is a pause on frontier AI feasible?")
     return text, notice
-
-
-def content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z0-9][a-z0-9\-']*", text.lower()) if w not in _STOP and len(w) > 1]
 
 
 class ChatSession:

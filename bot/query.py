@@ -444,6 +444,20 @@ class QueryReader:
         return re.sub(r"\s+", " ", out).strip()
 
 
+#: Words that carry no topic of their own (question words, pronouns, fillers).
+_STOP = set(
+    """a an the and or but so then also what about how about is are was were be been would could can should will do
+    does did it its it's this that these those they them their there such of to in on for with as at by from
+    which who whom whose why when where how i you we me my your our even really actually just more less any
+    some much many very there's what's than if not no yes ok okay please tell say think mean approach""".split()
+)
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that carry its topic, lower-cased."""
+    return [w for w in re.findall(r"[a-z0-9][a-z0-9\-']*", text.lower()) if w not in _STOP and len(w) > 1]
+
+
 _ENGLISH: Any = None
 
 #: Capitalized words that open a question or a clause, not names.

@@ -145,6 +145,7 @@ MAX_PINNED_GROUPS = 4
 #: Longest passage quoted from prose, in characters (half of it for a passage
 #: that is not the answer's main one).
 MAX_QUOTE = 420
+FOCUS_MARGIN = 2
 
 #: How many fused hits an answer is composed from.
 ANSWER_HITS = 8

@@ -189,6 +189,31 @@ def test_a_crux_found_by_its_table_comes_with_what_its_section_says_after_the_le
     assert list(dict.fromkeys(numbers)) == sorted(set(numbers))  # each source numbered where it is first cited
 
 
+GEARBOXES = """---
+title: Gearbox Inspection
+description: How gearboxes are inspected.
+---
+
+## Overview
+
+Gearbox inspection is the practice of checking gearboxes in service for wear before they fail. It grew out of
+railway maintenance and now covers wind turbines, ships and factory lines. Inspectors work from a checklist
+that the operator keeps, and the results go into a logbook that regulators may read. Most checks are visual,
+and a few use vibration sensors clamped to the housing for a short run. The field has its own trade journals,
+training courses and a small number of certification bodies that set the syllabus for new inspectors.
+Turbine operators found that vibration sensors caught cracked teeth in gearboxes months before any visual check did.
+"""
+
+
+def test_a_long_passage_is_quoted_from_the_sentence_the_question_is_about(tmp_path: Path):
+    index = index_pages(tmp_path, {"gearbox-inspection.md": GEARBOXES})
+    answer = session(index).ask("Did vibration sensors catch cracked teeth in turbine gearboxes before visual checks?")
+    assert "caught cracked teeth" in answer.text  # past the quote's length from the passage's start …
+    assert "\n… " in answer.text and "railway maintenance" not in answer.text  # … quoted from a later sentence
+    opening = session(index).ask("What is gearbox inspection and where did it grow out of?")
+    assert "Gearbox inspection is the practice" in opening.text  # the opening holds as much of it: quoted from there
+
+
 # 5. Near-topic questions are declined, naming what is not covered
 
 
@@ -607,6 +632,16 @@ def test_which_came_first_needs_each_sides_beginning_and_is_declined_only_when_n
     assert plan.date and plan.since and len(plan.approaches) == 2
     around = index_of(index).reader.read("Which has been around longer, Acme Labs or the Gizmo Law?")
     assert around.date and around.since
+    from bot.planning import _fact_not_covered
+    from bot.retrieval import Hit
+
+    row = SimpleNamespace(  # a heading that names a founding period tells no beginning; the passage must
+        text="Acme Labs › History › Founding and Early Years (2010-2014) — Founder: Ada | Role: research lead",
+        body="Founder: Ada | Role: research lead",
+    )
+    told = SimpleNamespace(text="Acme Labs › Overview — Acme Labs was founded in 2010.", body="Acme Labs was founded in 2010.")
+    assert _fact_not_covered(plan, [Hit(row, 0.0, None, None)], strict=True)  # type: ignore[arg-type]
+    assert not _fact_not_covered(plan, [Hit(told, 0.0, None, None)], strict=True)  # type: ignore[arg-type]
     answer = session(index).ask("Which came first, Acme Labs or the Gizmo Law? When was each founded?")
     assert not answer.abstained and "founded in 2019" in answer.text
     # a page telling when it began leads over one telling only another event's date
