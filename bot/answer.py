@@ -16,7 +16,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot import messages, ranking
+from bot.lexical import stem
 from bot.markdown import PATH_SEP, Chunk, Table
+from bot.query import content_words
 from bot.retrieval import Hit
 
 
@@ -401,9 +403,6 @@ _SENTENCE_START = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])|\n+")
 
 def _focus(query: str) -> frozenset[str]:
     """The stems of the question's own words (a quote is cut around them)."""
-    from bot.lexical import stem
-    from bot.query import content_words
-
     return frozenset(stem(w) for w in content_words(query) if len(w) > 2)
 
 
@@ -412,7 +411,6 @@ def _focused_start(body: str, limit: int, focus: frozenset[str]) -> int:
     a later sentence starts a stretch that holds more of the question's words."""
     if not focus or any(_LIST_ITEM.match(line) for line in body.split("\n")):  # a list is quoted from its lead
         return 0
-    from bot.lexical import stem
 
     def held(text: str) -> int:
         return len({stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())} & focus)

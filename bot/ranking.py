@@ -145,6 +145,11 @@ MAX_PINNED_GROUPS = 4
 #: Longest passage quoted from prose, in characters (half of it for a passage
 #: that is not the answer's main one).
 MAX_QUOTE = 420
+#: A passage longer than its quote is quoted from a later sentence when the stretch
+#: it starts holds at least this many more of the question's words than the
+#: opening does (openings define, so they win ties and near ties). Dev prompts:
+#: 1 and 2 measured the same (wiki-3 +1 case, nothing lost; 1 had lost a wiki-2
+#: case before "London-based" counted as "based").
 FOCUS_MARGIN = 2
 
 #: How many fused hits an answer is composed from.
