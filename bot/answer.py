@@ -77,15 +77,17 @@ def abstain(question: str, query: str = "", message: str = messages.NOT_FOUND) -
     return Answer(question=question, text=message, citations=[], abstained=True, query=query or question)
 
 
-def evidence_is_weak(hits: Sequence[Hit], cued: bool = False) -> bool:
+def evidence_is_weak(hits: Sequence[Hit], cued: bool = False, named: bool = False) -> bool:
     """Whether the hits are too weak to answer from.
 
     ``cued``: the question's wording names the heading of a section among the
     best hits ("… tell me what I want to hear" and a section on sycophancy), so
-    a lower similarity is still evidence.
+    a lower similarity is still evidence; ``named``: the question names the page
+    the hits are from in its own words (see :data:`ranking.MIN_SIMILARITY_OWN_NAME`).
     """
     best = max((h.dense for h in hits if h.dense is not None), default=0.0)
-    return not hits or best < (ranking.MIN_SIMILARITY_CUED if cued else ranking.MIN_SIMILARITY)
+    least = min(ranking.MIN_SIMILARITY_CUED if cued else ranking.MIN_SIMILARITY, ranking.MIN_SIMILARITY_OWN_NAME if named else 1.0)
+    return not hits or best < least
 
 
 class _Numbering:

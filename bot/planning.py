@@ -82,10 +82,11 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         cue_matches(plan.cues, h.chunk.section) or bool(plan.section and index.reader.section_matches(plan.section, h.chunk.section))
         for h in hits[: ranking.CUED_WITHIN]
     )  # the wording names a heading the best hits are under ("where would I fit?" and a who-should-work section)
-    weak = evidence_is_weak(hits, cued=cued)
+    own_name = bool(approaches) and not plan.query  # named in the question's own words, not inherited from the last turn
+    weak = evidence_is_weak(hits, cued=cued, named=own_name)
     if weak:
         hits = _strongest_first(index, rankings, hits)
-        weak = evidence_is_weak(hits, cued=cued)
+        weak = evidence_is_weak(hits, cued=cued, named=own_name)
     missing = _not_covered(plan, hits)
     if missing and not weak:
         # the search missed a passage naming the question's specific subject: look for it by name

@@ -730,19 +730,19 @@ def test_a_question_worded_like_a_found_sections_heading_is_answered_from_less_s
     assert not fit.abstained and fit.citations[0].section == "Who Should Work on This?"
 
 
-def test_naming_a_page_lowers_no_floor_so_a_follow_up_inheriting_its_name_is_still_declined(
+def test_a_page_named_in_the_question_lowers_the_floor_but_a_follow_up_inheriting_its_name_does_not(
     made_up: Path, monkeypatch: pytest.MonkeyPatch
 ):
     from bot import ranking
 
-    monkeypatch.setattr(ranking, "MIN_SIMILARITY", 1.01)
-    monkeypatch.setattr(ranking, "MIN_SIMILARITY_NAMED", 0.0)  # only for a fact to lead, never to answer at all
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY", 1.01)  # no question is similar enough …
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY_NAMED", 0.0)  # (only for a fact to lead, never to answer at all)
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY_OWN_NAME", 1.01)
     assert session(made_up).ask("How tractable is widget safety?").abstained
+    monkeypatch.setattr(ranking, "MIN_SIMILARITY_OWN_NAME", 0.0)  # … but one naming its page in its own words
     chat = session(made_up)
-    monkeypatch.setattr(ranking, "MIN_SIMILARITY", 0.0)
     assert not chat.ask("How tractable is widget safety?").abstained
-    monkeypatch.setattr(ranking, "MIN_SIMILARITY", 1.01)
-    assert chat.ask("And what about its weather?").abstained
+    assert chat.ask("And what about its weather?").abstained  # the name inherited from the last turn lowers nothing
 
 
 KEYED = """---
