@@ -532,7 +532,7 @@ _EACH = re.compile(
     r"\bwhich(?: one)? (?:is|are|would be|works|does) (?:\w+ )?(?:better|worse|more|less|safer|stronger|weaker)\b"
 )
 _JOINED = re.compile(r"\b(?:and|or)\b|\bvs\b")
-_COMMON_ACRONYMS = {"AI", "AIS", "AGI", "ASI", "LLM", "LLMS", "ML", "I"}
+_COMMON_ACRONYMS = {"AI", "AIS", "AGI", "ASI", "LLM", "LLMS", "ML", "I", "GPU", "CPU", "TPU", "API", "NLP", "RL"}
 
 
 def _english() -> Any:

@@ -239,6 +239,9 @@ def test_a_name_opening_the_question_is_still_a_name_when_no_dictionary_or_page_
     assert reader.read("How many Z900s do the audits need?").specifics == ("Z900s",)
     known = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Audits run on the Z900.")])
     assert known.read("how many z900s do the audits need?").specifics == ()
+    # an everyday acronym of the trade is a thing, not a subject the pages must name; an organisation's is
+    assert reader.read("Won't smarter algorithms make the GPU export rules pointless?").specifics == ()
+    assert reader.read("Won't smarter algorithms make the WSRB export rules pointless?").specifics == ("WSRB",)
 
 
 def test_a_number_the_evidence_lacks_is_declined(made_up: Path):
