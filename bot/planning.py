@@ -83,10 +83,8 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
         for h in hits[: ranking.CUED_WITHIN]
     )  # the wording names a heading the best hits are under ("where would I fit?" and a who-should-work section)
     own_name = bool(approaches) and not plan.query  # named in the question's own words, not inherited from the last turn
+    hits = _strongest_first(index, rankings, hits)
     weak = evidence_is_weak(hits, cued=cued, named=own_name)
-    if weak:
-        hits = _strongest_first(index, rankings, hits)
-        weak = evidence_is_weak(hits, cued=cued, named=own_name)
     missing = _not_covered(plan, hits)
     if missing and not weak:
         # the search missed a passage naming the question's specific subject: look for it by name
@@ -118,16 +116,17 @@ def answer_plan(index: Index, question: str, plan: QueryPlan, scope: Collection[
 
 def _strongest_first(index: Index, rankings: Sequence[Ranking], hits: list[Hit]) -> list[Hit]:
     """The hits led by the chunk a dense ranking puts first, when a lexical
-    ranking also puts it near the top but the fusion left it out: a chunk first
-    in the dense and lexical lists can lose to chunks that more lists hold (a
-    heading, a page), and the answer was then declined for evidence the search
-    did find."""
+    ranking also puts it near the top, the fusion left it out and it is clearly
+    more similar than every hit: a chunk first in the dense and lexical lists
+    can lose to chunks that more lists hold (a heading, a page), and the answer
+    then quoted, or declined for, weaker evidence than the search found."""
     firsts = [listing.items[0] for listing in rankings if listing.kind == "dense" and listing.items]
     if not firsts:
         return hits
     chunk_id, similarity = max(firsts, key=lambda item: item[1])
     lexical = {cid for listing in rankings if listing.kind == "lexical" for cid, _ in listing.items[: ranking.CONSENSUS_WITHIN]}
-    if similarity < ranking.MIN_SIMILARITY or chunk_id not in lexical or any(h.chunk.chunk_id == chunk_id for h in hits):
+    best = max((h.dense for h in hits if h.dense is not None), default=0.0)
+    if similarity < max(ranking.MIN_SIMILARITY, best + ranking.BURIED_GAP) or chunk_id not in lexical:
         return hits
     return _first([Hit(index.catalog.chunks[chunk_id], 0.0, similarity, None)], hits)
 

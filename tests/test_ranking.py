@@ -186,6 +186,14 @@ def test_a_chunk_first_by_dense_and_lexical_leads_when_the_fusion_buried_it(inde
     led = _strongest_first(index, buried, hits)
     assert [h.chunk.chunk_id for h in led] == [a, b, c] and led[0].dense == similar
 
+    # hits similar enough to answer from, but much less similar than the buried chunk: it leads all the same
+    strong = [Ranking("dense", [(a, ranking.MIN_SIMILARITY + 0.3), (b, ranking.MIN_SIMILARITY + 0.05)]), *buried[1:]]
+    found = retriever.fuse(strong, k=2, expand_tables=False)
+    assert a not in [h.chunk.chunk_id for h in found] and _strongest_first(index, strong, found)[0].chunk.chunk_id == a
+    # hits about as similar: the fusion's order stands
+    close = [Ranking("dense", [(a, similar), (b, similar - ranking.BURIED_GAP / 2)]), *buried[1:]]
+    near = retriever.fuse(close, k=2, expand_tables=False)
+    assert a not in [h.chunk.chunk_id for h in near] and _strongest_first(index, close, near) == near
     # only the dense list's first: not enough on its own
     alone = [buried[0], Ranking("lexical", [(b, 9.0), (c, 5.0), ("x", 4.0)]), buried[2]]
     assert _strongest_first(index, alone, hits) == hits
