@@ -26,7 +26,7 @@ from bot.profile import Profile
 
 _OVERALL = re.compile(
     r"\b(?:how (?:is|are|does|do) .*\b(?:rated|rate|evaluated|assessed|score|scored)|evaluation summary|"
-    r"overall (?:rating|assessment|evaluation)|ratings? (?:of|for))\b",
+    r"overall (?:rating|assessment|evaluation)|ratings? (?:of|for)|over-?rated|under-?rated|over-?hyped|worth (?:the|all the) (?:hype|attention))\b",
     re.I,
 )
 _LISTING = re.compile(

@@ -145,6 +145,14 @@ def test_which_mechanisms_are_already_happening_gets_the_mechanisms_table(made_u
 # 4. No padding; whole crux tables
 
 
+def test_asking_whether_an_approach_is_overrated_asks_for_its_ratings(made_up: Path):
+    reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
+    assert reader.read("is widget safety overrated?").overall and reader.read("Is widget safety under-rated?").overall
+    assert not reader.read("is widget safety rated by inspectors?").overall
+    answer = session(made_up).ask("is widget safety overrated? everyone seems to do it")
+    assert {c.section for c in answer.citations} == {"Evaluation Summary"} and "**Medium**" in answer.text
+
+
 def test_a_rating_question_gets_the_rating_and_nothing_appended(made_up: Path):
     answer = session(made_up).ask("How tractable is widget safety?")
     assert "**Medium**" in answer.text and "adoption is slow" in answer.text
