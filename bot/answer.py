@@ -174,13 +174,18 @@ def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = 
     if other is not None:  # named first, with its section and a citation
         pages = f"**{_md(main.first.title)}** {numbering.cite(main.first)} and {_heading(other)} {numbering.cite(other)}"
         parts.append(messages.LEAD_UNSURE.format(pages=pages))
+    second = None
+    if other is not None and f"{other.doc_id}::{other.section}" not in {g.key for g in (main, *related)}:
+        # the second page's section, briefly: the ranking could not tell which of the two answers
+        second = next((g for g in group_hits(also) if g.key == f"{other.doc_id}::{other.section}"), None)
+    if second is not None:  # in the place of the last related section: answers stay short
+        related = related[: ranking.MAX_RELATED - 1]
     parts.append(_render(main, numbering, full=True, focus=focus))
     for group in related:
         parts.append(_render(group, numbering, full=False, focus=focus))
-    shown = {main.key, *(g.key for g in related)}
-    if other is not None and f"{other.doc_id}::{other.section}" not in shown:
-        # the second page's section, briefly: the ranking could not tell which of the two answers
-        parts += [_render(g, numbering, full=False, focus=focus) for g in group_hits(also) if g.key == f"{other.doc_id}::{other.section}"][:1]
+    if second is not None:  # one passage or row of it (a crux stays whole)
+        brief = second if second.table is not None and second.table.crux else _Group(second.key, second.hits[:1])
+        parts.append(_render(brief, numbering, full=False, focus=focus))
     text = "\n\n".join(p for p in parts if p)
     return Answer(question=question, text=text, citations=numbering.citations, abstained=False, query=query)
 
