@@ -179,7 +179,7 @@ def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = 
         # the second page's section, briefly: the ranking could not tell which of the two answers
         second = next((g for g in group_hits(also) if g.key == f"{other.doc_id}::{other.section}"), None)
     if second is not None:  # in the place of the last related section: answers stay short
-        related = related[: ranking.MAX_RELATED - 1]
+        related = related[: max(0, ranking.MAX_RELATED - 1)]
     parts.append(_render(main, numbering, full=True, focus=focus))
     for group in related:
         parts.append(_render(group, numbering, full=False, focus=focus))
