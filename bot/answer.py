@@ -418,17 +418,23 @@ def _focused_start(body: str, limit: int, focus: frozenset[str]) -> int:
     a later sentence starts a stretch that holds more of the question's words."""
     if not focus or any(_LIST_ITEM.match(line) for line in body.split("\n")):  # a list is quoted from its lead
         return 0
+    heads = {word[:3] for word in focus}  # a stem keeps its word's first letters: only those words are stemmed
+    found = [
+        (m.start(), stemmed)
+        for m in re.finditer(r"[a-z0-9]+", body.lower())
+        if m.group(0)[:3] in heads and (stemmed := stem(m.group(0))) in focus
+    ]
 
-    def held(text: str) -> int:
-        return len({stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())} & focus)
+    def held(start: int) -> int:
+        return len({word for at, word in found if start <= at < start + limit})
 
-    starts = [0] + [m.end() for m in _SENTENCE_START.finditer(body)]
-    best, most = 0, held(body[:limit])
-    for start in starts[1:]:
-        count = held(body[start : start + limit])
+    best, most = 0, held(0)
+    for start in (m.end() for m in _SENTENCE_START.finditer(body)):
+        count = held(start)
         if count >= most + ranking.FOCUS_MARGIN:
             best, most = start, count
     return best
+
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
