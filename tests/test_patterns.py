@@ -968,6 +968,28 @@ def test_a_question_two_pages_answer_about_equally_well_is_answered_from_both(tm
     assert not ("Household Fixes" in lead and "Electrical Codes" in lead)  # no page named beside the first
 
 
+def test_an_unsure_answer_quotes_one_row_of_the_second_page_in_the_place_of_a_related_section(
+    made_up: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from bot import ranking
+    from bot.answer import compose
+    from bot.retrieval import Hit
+
+    catalog = index_of(made_up).catalog
+    widgets = catalog.sections("widget-safety")
+    main, related = widgets["Crux 1: Is Widget Safety Feasible?"], widgets["Key Mechanisms"]
+    second = [c for c in catalog.sections("gadget-oversight")["Evaluation Summary"] if c.kind == "row"]
+    hits = [Hit(c, 1.0, 0.60, None) for c in main] + [Hit(c, 0.95, 0.60, None) for c in related]
+    answer = compose("q", hits, judged=True, also=[Hit(c, 0.9, 0.60, None) for c in second])
+    assert "Gadget Oversight" in answer.text.split("\n\n")[0]  # both pages named first …
+    assert "Gadgets change faster than monitors" in answer.text  # … the second quoted by its first row …
+    assert "Some labs monitor gadgets" not in answer.text  # … and by that row alone
+    monkeypatch.setattr(ranking, "MAX_RELATED", 1)
+    assert "Factory audits" in compose("q", hits, judged=True).text  # one related section, shown when alone …
+    answer = compose("q", hits, judged=True, also=[Hit(c, 0.9, 0.60, None) for c in second])
+    assert "Factory audits" not in answer.text and "Gadgets change faster" in answer.text  # … the second page in its place
+
+
 def test_different_from_asks_for_a_comparison():
     reader = QueryReader([Page("widget-safety", "Widget Safety")], [Text("widget-safety", "Widget Safety is discussed here.")])
     assert reader.read("How is factory auditing different from recall orders?").contrast
