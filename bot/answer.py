@@ -86,7 +86,9 @@ def evidence_is_weak(hits: Sequence[Hit], cued: bool = False, named: bool = Fals
     the hits are from in its own words (see :data:`ranking.MIN_SIMILARITY_OWN_NAME`).
     """
     best = max((h.dense for h in hits if h.dense is not None), default=0.0)
-    least = min(ranking.MIN_SIMILARITY_CUED if cued else ranking.MIN_SIMILARITY, ranking.MIN_SIMILARITY_OWN_NAME if named else 1.0)
+    least = ranking.MIN_SIMILARITY_CUED if cued else ranking.MIN_SIMILARITY
+    if named:
+        least = min(least, ranking.MIN_SIMILARITY_OWN_NAME)
     return not hits or best < least
 
 
@@ -161,7 +163,7 @@ def compose(question: str, hits: Sequence[Hit], query: str = "", judged: bool = 
     from (see :func:`evidence_is_weak`); otherwise weak evidence gets no answer.
     ``also``: the evidence of a second page the search could not tell from the
     answer's own: the answer names both pages first, the second by its best
-    section, cited."""
+    section, cited, and quotes that section briefly after its own."""
     query = query or question
     if not hits or (not judged and evidence_is_weak(hits)):
         return abstain(question, query)
@@ -287,7 +289,7 @@ def _render(group: _Group, numbering: _Numbering, full: bool, focus: frozenset[s
     for hit in group.hits:
         if hit.chunk.table is not None:
             tables.setdefault(hit.chunk.table.table_id, []).append(hit)
-    crux = any(hits[0].chunk.table is not None and hits[0].chunk.table.crux for hits in tables.values())
+    crux = any(table.crux for hits in tables.values() if (table := hits[0].chunk.table) is not None)
     passages = sorted((h for h in group.hits if h.chunk.table is None), key=lambda h: h.chunk.position)
     if passages and not full:
         passages = passages[:1]
